@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One target per concern; C libraries behind underscore-prefixed system-library targets.
+// Language mode 5: the numeric kernels pass raw pointers into DispatchQueue.concurrentPerform,
+// which Swift 6's strict sendability checking rejects without adding safety here.
+let package = Package(
+    name: "clvs",
+    products: [
+        .executable(name: "clvs-trace", targets: ["clvs-trace"]),
+        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian packages; .ci/run installs them).
+        .systemLibrary(name: "_COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "_CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "_CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+
+        .target(name: "Tensors", dependencies: ["_COpenBLAS"]),
+        .target(name: "SafeTensors", dependencies: ["_CHalf"]),
+        .target(name: "_CHalf"),
+        .target(name: "Tokenizers"),
+        .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
+        .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers"]),
+        .target(name: "Tracing", dependencies: ["Models", "SafeTensors", "Imaging", "Tokenizers"]),
+        .executableTarget(
+            name: "clvs-trace",
+            dependencies: ["Models", "Tracing", "Imaging",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),
+
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tracing", "Imaging", "Tokenizers", "SafeTensors"],
+                    exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,194 @@
+import Foundation
+import SafeTensors
+import Tensors
+
+/// The weight-name layouts of LLaVA checkpoints in Hugging Face format.
+public enum LlavaWeightLayout: String, Sendable, Codable {
+    /// transformers >= 4.52 / 5: `model.language_model.*`, `model.vision_tower.*`,
+    /// `model.multi_modal_projector.*`, `lm_head.weight`.
+    case transformers5
+    /// The hub's llava-hf checkpoints: `language_model.model.*`, `language_model.lm_head.weight`,
+    /// `vision_tower.vision_model.*`, `multi_modal_projector.*`.
+    case hub
+
+    /// Maps a canonical (transformers 5) name to this layout's stored name.
+    public func storedName(_ canonical: String) -> String {
+        guard self == .hub else { return canonical }
+        if canonical == "lm_head.weight" { return "language_model.lm_head.weight" }
+        for (from, to) in [("model.language_model.", "language_model.model."),
+                           ("model.vision_tower.", "vision_tower."),
+                           ("model.multi_modal_projector.", "multi_modal_projector.")] where canonical.hasPrefix(from) {
+            return to + canonical.dropFirst(from.count)
+        }
+        return canonical
+    }
+
+    /// Detects the layout from the stored names.
+    public static func detect(_ names: [String], directory: String) throws -> LlavaWeightLayout {
+        if names.contains(where: { $0.hasPrefix("model.language_model.") }) { return .transformers5 }
+        if names.contains(where: { $0.hasPrefix("language_model.model.") }) { return .hub }
+        throw ModelError.unknownWeightLayout(directory: directory, sample: Array(names.sorted().prefix(3)))
+    }
+}
+
+/// The checkpoint's tensors, addressed by canonical name, checked strictly: every tensor the
+/// architecture needs must exist with the right shape, and nothing else may be present (except
+/// known non-parameter buffers that older exports persisted).
+public final class WeightStore: @unchecked Sendable {
+    public let archive: SafeTensorsArchive
+    public let layout: LlavaWeightLayout
+    public let directory: String
+    private var expected: [String: [Int]] = [:]
+
+    /// Buffers some exports persist that are not parameters; accepted and ignored.
+    static func isIgnorableBuffer(_ name: String) -> Bool {
+        name.hasSuffix("embeddings.position_ids") || name.hasSuffix("rotary_emb.inv_freq")
+    }
+
+    public init(archive: SafeTensorsArchive, directory: String) throws {
+        self.archive = archive
+        self.directory = directory
+        self.layout = try LlavaWeightLayout.detect(archive.names, directory: directory)
+    }
+
+    /// Declares a tensor the model needs, with its shape.
+    public func expect(_ canonical: String, _ shape: [Int]) {
+        expected[canonical] = shape
+    }
+
+    /// Checks that the expected set equals the stored set and every shape matches.
+    public func verify() throws {
+        var storedToCanonical: [String: String] = [:]
+        for c in expected.keys { storedToCanonical[layout.storedName(c)] = c }
+        for c in expected.keys.sorted() {
+            let stored = layout.storedName(c)
+            guard let info = archive.tensors[stored] else {
+                throw ModelError.missingTensor(directory: directory, name: stored)
+            }
+            let shape = expected[c] ?? []
+            guard info.shape == shape else {
+                throw ModelError.shapeMismatch(directory: directory, name: stored, expected: shape, found: info.shape)
+            }
+            switch info.dtype {
+            case .F32, .F16, .BF16: break
+            default: throw ModelError.unsupportedDType(directory: directory, name: stored, dtype: info.dtype.rawValue)
+            }
+        }
+        let unexpected = archive.names.filter { storedToCanonical[$0] == nil && !Self.isIgnorableBuffer($0) }
+        if !unexpected.isEmpty {
+            throw ModelError.unexpectedTensors(directory: directory, names: unexpected.sorted())
+        }
+    }
+
+    /// A small tensor converted to fp32 (norm weights, biases, embeddings of the vision tower).
+    public func floats(_ canonical: String) throws -> [Float] {
+        try archive.floats(layout.storedName(canonical))
+    }
+
+    /// A matrix kept in its stored dtype; `[rows, cols]` must be its (flattened) shape.
+    public func matrix(_ canonical: String, rows: Int, cols: Int) throws -> StoredMatrix {
+        let name = layout.storedName(canonical)
+        let info = try archive.info(name)
+        guard info.elementCount == rows * cols else {
+            throw ModelError.shapeMismatch(directory: directory, name: name, expected: [rows, cols], found: info.shape)
+        }
+        let raw = try archive.rawBytes(name)
+        guard let base = raw.baseAddress else {
+            throw ModelError.missingTensor(directory: directory, name: name)
+        }
+        return StoredMatrix(name: name, base: base, dtype: info.dtype, rows: rows, cols: cols)
+    }
+
+    public func has(_ canonical: String) -> Bool {
+        archive.tensors[layout.storedName(canonical)] != nil
+    }
+}
+
+/// A row-major matrix [rows, cols] kept in the checkpoint's dtype (memory-mapped), converted to
+/// fp32 a tile at a time when used.
+public struct StoredMatrix: @unchecked Sendable {
+    public let name: String
+    public let base: UnsafeRawPointer
+    public let dtype: DType
+    public let rows: Int
+    public let cols: Int
+
+    /// Converts rows [start, start+count) into `dst` [count, cols] fp32.
+    @inline(__always)
+    public func convertRows(_ start: Int, _ count: Int, into dst: UnsafeMutablePointer<Float>) {
+        let n = count * cols
+        switch dtype {
+        case .F16:
+            convertF16ToF32(base + start * cols * 2, dst, count: n)
+        case .BF16:
+            convertBF16ToF32(base + start * cols * 2, dst, count: n)
+        default:  // .F32 (WeightStore.verify admits only F32/F16/BF16)
+            (dst).update(from: (base + start * cols * 4).assumingMemoryBound(to: Float.self), count: n)
+        }
+    }
+
+    /// One row in fp32 (embedding lookup). row: [cols].
+    public func row(_ r: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: cols) { buf, initialized in
+            if let p = buf.baseAddress { convertRows(r, 1, into: p) }
+            initialized = cols
+        }
+    }
+}
+
+/// A linear layer `y = x W^T + b` with W [out, in] in its stored dtype.
+public struct Linear: @unchecked Sendable {
+    public let weight: StoredMatrix
+    /// [out] or nil.
+    public let bias: [Float]?
+    public var inFeatures: Int { weight.cols }
+    public var outFeatures: Int { weight.rows }
+
+    public init(weight: StoredMatrix, bias: [Float]?) {
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// x: [rows, in] -> y: [rows, out].
+    ///
+    /// Output columns are split into tiles of weight rows; each tile is converted to fp32 and
+    /// multiplied with OpenBLAS; tiles run on both cores. For F32 weights the mapped memory is
+    /// used directly.
+    public func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        let out = outFeatures, inF = inFeatures
+        let tile = Swift.max(16, Swift.min(out, rows >= 32 ? 256 : 64))
+        let tiles = (out + tile - 1) / tile
+        let w = weight
+        Parallel.forEach(tiles) { t in
+            let start = t * tile
+            let count = Swift.min(tile, out - start)
+            if w.dtype == .F32 {
+                let wp = (w.base + start * inF * 4).assumingMemoryBound(to: Float.self)
+                BLAS.gemm(m: rows, n: count, k: inF, a: x, lda: inF, b: wp, ldb: inF, transB: true,
+                          c: y + start, ldc: out)
+            } else {
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count * inF)  // [count, in]
+                defer { scratch.deallocate() }
+                w.convertRows(start, count, into: scratch)
+                BLAS.gemm(m: rows, n: count, k: inF, a: x, lda: inF, b: scratch, ldb: inF, transB: true,
+                          c: y + start, ldc: out)
+            }
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                if let bp = b.baseAddress { Ops.addBias(y, rows: rows, cols: out, bias: bp) }
+            }
+        }
+    }
+
+    /// Convenience: x [rows, in] -> [rows, out].
+    public func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: rows * outFeatures)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                if let a = xp.baseAddress, let c = yp.baseAddress { self(a, rows: rows, into: c) }
+            }
+        }
+        return y
+    }
+}
