@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tracing", "Imaging", "Tokenizers", "SafeTensors"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "clvs-trace"]),
     ],
     swiftLanguageModes: [.v5]
 )

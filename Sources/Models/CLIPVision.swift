@@ -19,7 +19,7 @@ public final class CLIPVisionTower: @unchecked Sendable {
     let preLNw: [Float], preLNb: [Float]
     let layers: [CLIPLayer]
 
-    static let prefix = "model.vision_tower.vision_model."
+    static let prefix = "model.vision_tower."
 
     /// Declares this tower's tensors on `store` (all layers and the post-layernorm, which a
     /// strict load must account for even though LLaVA does not use them), then loads the ones

@@ -171,6 +171,13 @@ public final class LlamaDecoder: @unchecked Sendable {
         return x
     }
 
+    /// The final RMSNorm applied to one hidden row [hidden] (the logit lens uses it too).
+    public func applyFinalNorm(_ row: [Float]) -> [Float] {
+        var h = row
+        rmsNorm(&h, rows: 1, cols: config.hiddenSize, finalNorm, config.rmsNormEps)
+        return h
+    }
+
     /// Final norm + lm_head on one hidden row [hidden] -> logits [vocab].
     public func logits(hiddenRow: [Float], applyNorm: Bool = true) -> [Float] {
         var h = hiddenRow

@@ -32,6 +32,12 @@ public struct TokenLayout: Codable, Sendable, Equatable {
     /// [T] token ids after the `<image>` placeholder is expanded to the image tokens.
     public var inputIds: [Int]
     public var image: ImageSpan
+
+    public init(inputIds: [Int], image: ImageSpan) {
+        self.inputIds = inputIds
+        self.image = image
+    }
+
     /// Tokens before the image (N_s of the CLVS page).
     public var tokensBeforeImage: Int { image.start }
 }

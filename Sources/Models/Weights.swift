@@ -2,31 +2,50 @@ import Foundation
 import SafeTensors
 import Tensors
 
-/// The weight-name layouts of LLaVA checkpoints in Hugging Face format.
+/// The weight-name layouts of LLaVA checkpoints in Hugging Face format. Canonical names inside
+/// the runtime are transformers 5's.
 public enum LlavaWeightLayout: String, Sendable, Codable {
-    /// transformers >= 4.52 / 5: `model.language_model.*`, `model.vision_tower.*`,
+    /// transformers 5 (`save_original_format=False`): `model.language_model.*`,
+    /// `model.vision_tower.*` (the CLIP transformer itself, no `vision_model.` level),
     /// `model.multi_modal_projector.*`, `lm_head.weight`.
     case transformers5
+    /// transformers 4.52+: as transformers 5 but `model.vision_tower.vision_model.*`.
+    case transformers4
     /// The hub's llava-hf checkpoints: `language_model.model.*`, `language_model.lm_head.weight`,
     /// `vision_tower.vision_model.*`, `multi_modal_projector.*`.
     case hub
+    /// What transformers 5's `save_pretrained` writes by default: the hub layout, except the
+    /// vision tower without its `vision_model.` level (`vision_tower.embeddings.*`).
+    case hubFlatVision
 
     /// Maps a canonical (transformers 5) name to this layout's stored name.
     public func storedName(_ canonical: String) -> String {
-        guard self == .hub else { return canonical }
-        if canonical == "lm_head.weight" { return "language_model.lm_head.weight" }
-        for (from, to) in [("model.language_model.", "language_model.model."),
-                           ("model.vision_tower.", "vision_tower."),
-                           ("model.multi_modal_projector.", "multi_modal_projector.")] where canonical.hasPrefix(from) {
-            return to + canonical.dropFirst(from.count)
+        let vision = "model.vision_tower."
+        switch self {
+        case .transformers5:
+            return canonical
+        case .transformers4:
+            return canonical.hasPrefix(vision) ? "model.vision_tower.vision_model." + canonical.dropFirst(vision.count) : canonical
+        case .hub, .hubFlatVision:
+            if canonical == "lm_head.weight" { return "language_model.lm_head.weight" }
+            let visionTo = self == .hub ? "vision_tower.vision_model." : "vision_tower."
+            for (from, to) in [("model.language_model.", "language_model.model."),
+                               (vision, visionTo),
+                               ("model.multi_modal_projector.", "multi_modal_projector.")] where canonical.hasPrefix(from) {
+                return to + canonical.dropFirst(from.count)
+            }
+            return canonical
         }
-        return canonical
     }
 
     /// Detects the layout from the stored names.
     public static func detect(_ names: [String], directory: String) throws -> LlavaWeightLayout {
-        if names.contains(where: { $0.hasPrefix("model.language_model.") }) { return .transformers5 }
-        if names.contains(where: { $0.hasPrefix("language_model.model.") }) { return .hub }
+        if names.contains(where: { $0.hasPrefix("model.language_model.") }) {
+            return names.contains(where: { $0.hasPrefix("model.vision_tower.vision_model.") }) ? .transformers4 : .transformers5
+        }
+        if names.contains(where: { $0.hasPrefix("language_model.model.") }) {
+            return names.contains(where: { $0.hasPrefix("vision_tower.vision_model.") }) ? .hub : .hubFlatVision
+        }
         throw ModelError.unknownWeightLayout(directory: directory, sample: Array(names.sorted().prefix(3)))
     }
 }
@@ -96,7 +115,7 @@ public final class WeightStore: @unchecked Sendable {
         guard let base = raw.baseAddress else {
             throw ModelError.missingTensor(directory: directory, name: name)
         }
-        return StoredMatrix(name: name, base: base, dtype: info.dtype, rows: rows, cols: cols)
+        return StoredMatrix(owner: archive, name: name, base: base, dtype: info.dtype, rows: rows, cols: cols)
     }
 
     public func has(_ canonical: String) -> Bool {
@@ -107,6 +126,8 @@ public final class WeightStore: @unchecked Sendable {
 /// A row-major matrix [rows, cols] kept in the checkpoint's dtype (memory-mapped), converted to
 /// fp32 a tile at a time when used.
 public struct StoredMatrix: @unchecked Sendable {
+    /// Keeps the memory mapping alive as long as the matrix exists.
+    let owner: AnyObject
     public let name: String
     public let base: UnsafeRawPointer
     public let dtype: DType

@@ -14,7 +14,7 @@ struct CLVSTrace: ParsableCommand {
 /// Prints a one-line error and exits non-zero (used for library errors, which already name
 /// the file and field).
 func failWith(_ error: Error) -> Never {
-    let message = (error as? CustomStringConvertible)?.description ?? "\(error)"
+    let message = "\(error)"
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     Foundation.exit(1)
 }

@@ -354,7 +354,7 @@ def from_hub_name(name: str) -> str:
 def hub_config_json(spec: dict, config: LlavaConfig) -> dict:
     """config.json in the shape of the llava-hf hub files (transformers 4.x keys, rope_theta flat)."""
     t, v = spec["text"], spec["vision"]
-    return {
+    cfg = {
         "architectures": ["LlavaForConditionalGeneration"],
         "ignore_index": -100,
         "image_seq_length": config.image_seq_length,
@@ -364,7 +364,6 @@ def hub_config_json(spec: dict, config: LlavaConfig) -> dict:
         "projector_hidden_act": "gelu",
         "text_config": {
             "architectures": ["LlamaForCausalLM"],
-            "head_dim": t["head_dim"],
             "hidden_size": t["hidden_size"],
             "intermediate_size": t["intermediate_size"],
             "max_position_embeddings": 4096,
@@ -395,6 +394,10 @@ def hub_config_json(spec: dict, config: LlavaConfig) -> dict:
         "vision_feature_select_strategy": spec["strategy"],
         "vocab_size": 32064,
     }
+    # Like the hub files, leave head_dim out when it is the default hidden_size // num_attention_heads.
+    if t["head_dim"] != t["hidden_size"] // t["num_attention_heads"]:
+        cfg["text_config"]["head_dim"] = t["head_dim"]
+    return cfg
 
 
 def save_hub_sharded(model: LlavaForConditionalGeneration, out_dir: Path) -> dict:
@@ -479,6 +482,10 @@ def compute_reference(name: str, spec: dict, ckpt_dir: Path) -> tuple[dict, dict
     n_weights = check_weights_equal_files(model, ckpt_dir, hub)
     assert cfg.text_config.rope_parameters["rope_theta"] == spec["text"]["rope_theta"]
     assert abs(cfg.text_config.rms_norm_eps - 1e-5) < 1e-12
+    assert cfg.text_config.head_dim == spec["text"]["head_dim"]
+    assert cfg.text_config.num_key_value_heads == spec["text"]["num_key_value_heads"]
+    assert cfg.image_seq_length == num_image_tokens(spec["vision"]["image_size"], spec["vision"]["patch_size"],
+                                                    spec["strategy"])
     v = spec["vision"]
     Lv = v["num_hidden_layers"]
     L = spec["text"]["num_hidden_layers"]

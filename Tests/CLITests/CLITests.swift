@@ -1,0 +1,104 @@
+import Foundation
+import SafeTensors
+import XCTest
+
+/// Runs the built `clvs-trace` binary end to end on the embedded model, and on bad input.
+final class CLITests: XCTestCase {
+    struct Output { let status: Int32; let stdout: String; let stderr: String }
+
+    var binary: URL {
+        Bundle.main.bundleURL.appendingPathComponent("clvs-trace")
+    }
+
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        struct NotBuilt: Error {}
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            XCTFail("clvs-trace not built at \(binary.path)")
+            throw NotBuilt()
+        }
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("clvs-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let tmp { try? FileManager.default.removeItem(at: tmp) }
+    }
+
+    func run(_ args: [String]) throws -> Output {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func testDefaultRunWritesTrace() throws {
+        let out = tmp.appendingPathComponent("trace")
+        let r = try run(["--out", out.path, "--max-new-tokens", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let file = try SafeTensorsFile(url: out.appendingPathComponent("trace.safetensors"))
+        let ids = try file.int64s("input_ids")
+        let gen = try file.int64s("generated_ids")
+        XCTAssertFalse(gen.isEmpty)
+        XCTAssertLessThanOrEqual(gen.count, 3)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("trace.json"))) as? [String: Any]
+        let model = manifest?["model"] as? [String: Any]
+        let layers = try XCTUnwrap(model?["text_layers"] as? Int)
+        let heads = try XCTUnwrap(model?["text_heads"] as? Int)
+        for s in 0..<gen.count {
+            XCTAssertEqual(try file.info("steps.\(s).attention").shape, [layers, heads, ids.count + s])
+            let logits = try file.floats("steps.\(s).logits")
+            // The recorded logits chose the recorded token.
+            XCTAssertEqual(logits.indices.max(by: { logits[$0] < logits[$1] }), Int(gen[s]))
+            // Every attention row is a distribution.
+            let a = try file.floats("steps.\(s).attention")
+            let n = ids.count + s
+            for row in 0..<(layers * heads) {
+                let sum = a[(row * n)..<((row + 1) * n)].reduce(0, +)
+                XCTAssertEqual(sum, 1, accuracy: 1e-4)
+            }
+        }
+        let keys = (manifest?["keys"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        XCTAssertTrue(keys.contains("input_ids") && keys.contains("steps.0.attention"))
+        let span = manifest?["image_span"] as? [String: Any]
+        XCTAssertEqual(span?["count"] as? Int, 64)
+        XCTAssertEqual(ids[(span?["start"] as? Int) ?? 0], 32000)
+        XCTAssertFalse(r.stdout.isEmpty)
+    }
+
+    func assertFails(_ args: [String], mentions: String, out: URL, line: UInt = #line) throws {
+        let r = try run(args)
+        XCTAssertNotEqual(r.status, 0, line: line)
+        XCTAssertTrue(r.stderr.contains(mentions), "stderr: \(r.stderr)", line: line)
+        XCTAssertFalse(r.stderr.contains("Fatal error"), line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("trace.json").path), line: line)
+        let siblings = (try? FileManager.default.contentsOfDirectory(atPath: out.deletingLastPathComponent().path)) ?? []
+        XCTAssertFalse(siblings.contains { $0.contains(".partial-") }, "a partial output was left behind", line: line)
+    }
+
+    func testBadInputs() throws {
+        let out = tmp.appendingPathComponent("o")
+        try assertFails(["--out", out.path, "--max-new-tokens", "0"], mentions: "--max-new-tokens", out: out)
+        try assertFails(["--out", out.path, "--prompt", "USER: no image ASSISTANT:"], mentions: "exactly one <image>", out: out)
+        try assertFails(["--out", out.path, "--prompt", "USER: <image> and <image> ASSISTANT:"], mentions: "exactly one <image>", out: out)
+        let corrupt = tmp.appendingPathComponent("corrupt.jpg")
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 0x4A, 0x46]).write(to: corrupt)
+        try assertFails(["--out", out.path, "--image", corrupt.path], mentions: "corrupt.jpg", out: out)
+        let missing = tmp.appendingPathComponent("nomodel")
+        try assertFails(["--out", out.path, "--model", missing.path], mentions: "nomodel", out: out)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: out.appendingPathComponent("keep.txt"))
+        let r = try run(["--out", out.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("not empty"), r.stderr)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("keep.txt"), encoding: .utf8), "x")
+    }
+}
