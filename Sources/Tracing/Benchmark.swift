@@ -1,0 +1,69 @@
+import Foundation
+import Imaging
+import Models
+
+/// Wall-clock timings of one prefill (vision tower + projector + prompt) and one cached decode step.
+public struct BenchResult: Codable, Sendable {
+    public var prefillSeconds: [Double]
+    public var decodeSeconds: [Double]
+    public var promptTokens: Int
+    public var peakRSSGiB: Double
+    public var loadSeconds: Double
+
+    public var prefillMedian: Double { median(prefillSeconds) }
+    public var decodeMedian: Double { median(decodeSeconds) }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    guard !s.isEmpty else { return .nan }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Peak resident set size of this process in GiB (`getrusage`, Linux reports KiB).
+public func peakRSSGiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / (1024 * 1024)
+}
+
+/// Times `repeats` prefills (each from an empty cache) and one decode step after each.
+public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec,
+                                   repeats: Int, warmup: Int = 1, loadSeconds: Double = 0) throws -> BenchResult {
+    let model = ckpt.model
+    let image = try ImageIO.load(imageFile)
+    let pre = try CLIPImagePreprocessor(config: ckpt.preprocessorConfig)(image)
+    let text: String
+    switch prompt {
+    case let .question(q): text = PromptTemplate.llava15.render(q)
+    case let .raw(p): text = p
+    }
+    let layout = try model.layout(prompt: text, tokenizer: ckpt.tokenizer)
+    let d = model.config.text.hiddenSize
+    var prefill: [Double] = [], decode: [Double] = []
+    for r in 0..<(warmup + max(1, repeats)) {
+        let t0 = Date()
+        let features = try model.imageFeatures(pixels: pre.pixelValues, width: pre.width, height: pre.height)
+        let projected = model.project(features, rows: model.config.imageTokenCount)
+        let input = try model.inputEmbeddings(layout: layout, projected: projected)
+        let cache = model.decoder.makeCache()
+        let rows = layout.inputIds.count
+        let hidden = try model.decoder.forward(input, rows: rows, cache: cache)
+        let logits = model.decoder.logits(hiddenRow: Array(hidden[((rows - 1) * d)..<(rows * d)]))
+        let t1 = Date()
+        let next = try model.decoder.embed([argmax(logits)])
+        let h2 = try model.decoder.forward(next, rows: 1, cache: cache)
+        _ = model.decoder.logits(hiddenRow: h2)
+        let t2 = Date()
+        if r >= warmup {
+            prefill.append(t1.timeIntervalSince(t0))
+            decode.append(t2.timeIntervalSince(t1))
+        }
+        let tag = r < warmup ? " (warm-up)" : ""
+        let line = "run \(r + 1)/\(warmup + max(1, repeats)): " +
+            String(format: "prefill %.3fs decode %.3fs", t1.timeIntervalSince(t0), t2.timeIntervalSince(t1)) + tag + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+    return BenchResult(prefillSeconds: prefill, decodeSeconds: decode, promptTokens: layout.inputIds.count,
+                       peakRSSGiB: peakRSSGiB(), loadSeconds: loadSeconds)
+}

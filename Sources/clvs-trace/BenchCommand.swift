@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Tracing
+
+/// `clvs-trace bench`: time one prefill and one cached decode step (compare with
+/// `Tests/Benchmarks/bench_hf.py` on the same checkpoint and input).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time prefill (vision tower + projector + prompt) and one cached decode step; print JSON.")
+
+    @Option(help: "Checkpoint folder (default: the embedded tiny model).")
+    var model: String?
+    @Option(help: "Image file (default: the embedded sample image).")
+    var image: String?
+    @Option(help: "Question in the LLaVA-1.5 template.")
+    var question: String = "Is there a dog in the image?"
+    @Option(help: "Timed repetitions (median reported).")
+    var repeats: Int = 3
+    @Option(help: "Untimed warm-up runs.")
+    var warmup: Int = 1
+
+    func validate() throws {
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if warmup < 0 { throw ValidationError("--warmup must be >= 0") }
+    }
+
+    func run() throws {
+        do {
+            let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
+            let imageURL = try image.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultImage
+            let t0 = Date()
+            let ckpt = try LoadedCheckpoint(directory: modelURL)
+            let load = Date().timeIntervalSince(t0)
+            let r = try benchmarkPrefillDecode(ckpt, imageFile: imageURL, prompt: .question(question),
+                                               repeats: repeats, warmup: warmup, loadSeconds: load)
+            let json: [String: Any] = [
+                "impl": "clvs-trace (Swift, fp32 compute, OpenBLAS)",
+                "prefill_s": r.prefillMedian, "decode_s": r.decodeMedian,
+                "prefill_runs": r.prefillSeconds, "decode_runs": r.decodeSeconds,
+                "prompt_tokens": r.promptTokens, "peak_rss_gb": r.peakRSSGiB * 1.073741824,
+                "load_s": r.loadSeconds, "threads": ProcessInfo.processInfo.activeProcessorCount,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } catch {
+            failWith(error)
+        }
+    }
+}
