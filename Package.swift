@@ -30,6 +30,7 @@ let package = Package(
             name: "clvs-trace",
             dependencies: ["Models", "Tracing", "Imaging",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["Resources/README.md"],
             resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),
 
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),

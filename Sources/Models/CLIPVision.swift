@@ -21,14 +21,11 @@ public final class CLIPVisionTower: @unchecked Sendable {
 
     static let prefix = "model.vision_tower."
 
-    /// Declares this tower's tensors on `store` (all layers and the post-layernorm, which a
-    /// strict load must account for even though LLaVA does not use them), then loads the ones
-    /// needed for `layersNeeded` layers.
-    init(config c: CLIPVisionConfig, store: WeightStore, layersNeeded: Int) throws {
-        self.config = c
+    /// Declares this tower's tensors on `store`: all layers and the post-layernorm, which a
+    /// strict load must account for even though LLaVA does not use them.
+    static func declare(_ c: CLIPVisionConfig, on store: WeightStore) {
         let p = Self.prefix
         let d = c.hiddenSize, inner = c.intermediateSize
-        let patchIn = c.numChannels * c.patchSize * c.patchSize
         store.expect(p + "embeddings.class_embedding", [d])
         store.expect(p + "embeddings.patch_embedding.weight", [d, c.numChannels, c.patchSize, c.patchSize])
         store.expect(p + "embeddings.position_embedding.weight", [c.numPatches + 1, d])
@@ -45,6 +42,14 @@ public final class CLIPVisionTower: @unchecked Sendable {
                 store.expect(lp + "\(n).weight", [d]); store.expect(lp + "\(n).bias", [d])
             }
         }
+    }
+
+    /// Loads the tensors needed for the first `layersNeeded` layers (after `store.verify()`).
+    init(config c: CLIPVisionConfig, store: WeightStore, layersNeeded: Int) throws {
+        self.config = c
+        let p = Self.prefix
+        let d = c.hiddenSize, inner = c.intermediateSize
+        let patchIn = c.numChannels * c.patchSize * c.patchSize
         self.patchWeight = Linear(weight: try store.matrix(p + "embeddings.patch_embedding.weight", rows: d, cols: patchIn), bias: nil)
         self.classEmbedding = try store.floats(p + "embeddings.class_embedding")
         self.positionEmbedding = try store.floats(p + "embeddings.position_embedding.weight")

@@ -54,15 +54,19 @@ public final class LlamaDecoder: @unchecked Sendable {
 
     static let prefix = "model.language_model."
 
-    init(config c: LlamaTextConfig, store: WeightStore, tieEmbeddings: Bool) throws {
-        self.config = c
+    /// Whether lm_head shares the embedding matrix (tied and not stored separately).
+    static func isTied(_ c: LlamaTextConfig, store: WeightStore, tieEmbeddings: Bool) -> Bool {
+        (tieEmbeddings || c.tieWordEmbeddings) && !store.has("lm_head.weight")
+    }
+
+    /// Declares the decoder's tensors on `store`.
+    static func declare(_ c: LlamaTextConfig, on store: WeightStore, tieEmbeddings: Bool) {
         let p = Self.prefix
         let d = c.hiddenSize, inner = c.intermediateSize
         let qd = c.numAttentionHeads * c.headDim, kvd = c.numKeyValueHeads * c.headDim
         store.expect(p + "embed_tokens.weight", [c.vocabSize, d])
         store.expect(p + "norm.weight", [d])
-        let tied = (tieEmbeddings || c.tieWordEmbeddings) && !store.has("lm_head.weight")
-        if !tied { store.expect("lm_head.weight", [c.vocabSize, d]) }
+        if !isTied(c, store: store, tieEmbeddings: tieEmbeddings) { store.expect("lm_head.weight", [c.vocabSize, d]) }
         func expectLinear(_ name: String, _ o: Int, _ i: Int, bias: Bool) {
             store.expect(name + ".weight", [o, i])
             if bias { store.expect(name + ".bias", [o]) }
@@ -79,6 +83,15 @@ public final class LlamaDecoder: @unchecked Sendable {
             store.expect(lp + "input_layernorm.weight", [d])
             store.expect(lp + "post_attention_layernorm.weight", [d])
         }
+    }
+
+    /// Loads the decoder (after `store.verify()`).
+    init(config c: LlamaTextConfig, store: WeightStore, tieEmbeddings: Bool) throws {
+        self.config = c
+        let p = Self.prefix
+        let d = c.hiddenSize, inner = c.intermediateSize
+        let qd = c.numAttentionHeads * c.headDim, kvd = c.numKeyValueHeads * c.headDim
+        let tied = Self.isTied(c, store: store, tieEmbeddings: tieEmbeddings)
         self.embed = try store.matrix(p + "embed_tokens.weight", rows: c.vocabSize, cols: d)
         self.finalNorm = try store.floats(p + "norm.weight")
         self.lmHead = Linear(weight: tied ? embed : try store.matrix("lm_head.weight", rows: c.vocabSize, cols: d), bias: nil)

@@ -22,8 +22,8 @@ public final class LlavaModel: @unchecked Sendable {
         let archive = try SafeTensorsArchive(directory: directory)
         let store = try WeightStore(archive: archive, directory: directory.path)
         self.weightLayout = store.layout
-        self.vision = try CLIPVisionTower(config: cfg.vision, store: store, layersNeeded: cfg.visionLayersNeeded)
-        self.decoder = try LlamaDecoder(config: cfg.text, store: store, tieEmbeddings: cfg.tieWordEmbeddings)
+        CLIPVisionTower.declare(cfg.vision, on: store)
+        LlamaDecoder.declare(cfg.text, on: store, tieEmbeddings: cfg.tieWordEmbeddings)
         let d = cfg.text.hiddenSize
         let vin = cfg.vision.hiddenSize * cfg.visionFeatureLayers.count
         let pp = "model.multi_modal_projector."
@@ -34,6 +34,8 @@ public final class LlavaModel: @unchecked Sendable {
             store.expect(pp + "linear_2.bias", [d])
         }
         try store.verify()
+        self.vision = try CLIPVisionTower(config: cfg.vision, store: store, layersNeeded: cfg.visionLayersNeeded)
+        self.decoder = try LlamaDecoder(config: cfg.text, store: store, tieEmbeddings: cfg.tieWordEmbeddings)
         self.projector1 = Linear(weight: try store.matrix(pp + "linear_1.weight", rows: d, cols: vin),
                                  bias: cfg.multimodalProjectorBias ? try store.floats(pp + "linear_1.bias") : nil)
         self.projector2 = Linear(weight: try store.matrix(pp + "linear_2.weight", rows: d, cols: d),

@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
                 "impl": "clvs-trace (Swift, fp32 compute, OpenBLAS)",
                 "prefill_s": r.prefillMedian, "decode_s": r.decodeMedian,
                 "prefill_runs": r.prefillSeconds, "decode_runs": r.decodeSeconds,
-                "prompt_tokens": r.promptTokens, "peak_rss_gb": r.peakRSSGiB * 1.073741824,
+                "prompt_tokens": r.promptTokens, "peak_rss_gib": r.peakRSSGiB,
                 "load_s": r.loadSeconds, "threads": ProcessInfo.processInfo.activeProcessorCount,
             ]
             let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])

@@ -16,7 +16,7 @@ and every timed run. Prefill computes logits for the last position only (logits_
 
 --dtype auto picks float32 if 4 bytes x parameters fits in 80% of MemAvailable, else bfloat16
 (LLaVA-1.5-7B in fp32 is ~28 GB and does not fit in 24 GB). Prints one JSON object on stdout:
-{prefill_s, decode_s, peak_rss_gb, dtype, torch_threads, ...}.
+{prefill_s, decode_s, peak_rss_gib, dtype, torch_threads, ...}.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
     result = {
         "prefill_s": round(statistics.median(prefill), 4),
         "decode_s": round(statistics.median(decode), 4),
-        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
         "dtype": dtype_name,
         "torch_threads": torch.get_num_threads(),
         "prefill_runs_s": [round(x, 4) for x in prefill],
