@@ -69,7 +69,9 @@ public struct JSONObject {
             throw bad(key, "required number is missing")
         }
         guard let n = v as? NSNumber, !isJSONBool(v) else { throw bad(key, "expected a number") }
-        let d = n.doubleValue
+        // swift-corelibs-foundation returns long decimals as NSDecimalNumber, whose doubleValue
+        // can be off by an ulp (0.00392156862745098 -> ...795); its decimal string is exact.
+        let d = (n as? NSDecimalNumber).flatMap { Double($0.stringValue) } ?? n.doubleValue
         guard d.isFinite else { throw bad(key, "number is not finite") }
         return d
     }
@@ -117,6 +119,6 @@ public struct JSONObject {
 /// JSONSerialization on Linux returns `true`/`false` as an NSNumber subclass, and `1 is Bool`
 /// is true for plain numbers, so booleans are told apart by their exact class.
 func isJSONBool(_ v: Any) -> Bool {
-    guard v is NSNumber else { return false }
+    guard v is NSNumber, !(v is NSDecimalNumber) else { return false }
     return type(of: v) != NSNumber.self
 }

@@ -200,3 +200,22 @@ final class LoadErrorTests: XCTestCase {
         XCTAssertEqual(Array(ok.inputIds[ok.image.range]), [Int](repeating: 32000, count: 16))
     }
 }
+
+final class JSONObjectTests: XCTestCase {
+    /// Long decimals must parse to the correctly rounded double (Foundation's NSDecimalNumber
+    /// path on Linux is off by an ulp for these).
+    func testLongDecimalsAreExact() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clvs-json-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(#"{"a": 0.00392156862745098, "b": 0.9998968482114295, "c": 1e-06, "n": 3, "t": true}"#.utf8).write(to: url)
+        let j = try JSONObject.load(url)
+        XCTAssertEqual(try j.double("a"), 0.00392156862745098)
+        XCTAssertEqual(try j.double("b"), 0.9998968482114295)
+        XCTAssertEqual(try j.double("c"), 1e-06)
+        XCTAssertEqual(try j.int("n"), 3)
+        XCTAssertEqual(try j.bool("t", default: false), true)
+        XCTAssertThrowsError(try j.int("t"))
+        XCTAssertThrowsError(try j.bool("n", default: false))
+        XCTAssertThrowsError(try j.int("a"))
+    }
+}
