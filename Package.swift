@@ -8,7 +8,7 @@ let package = Package(
     name: "clvs",
     products: [
         .executable(name: "clvs-trace", targets: ["clvs-trace"]),
-        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing"]),
+        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing", "Analysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,9 +26,10 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
         .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers"]),
         .target(name: "Tracing", dependencies: ["Models", "SafeTensors", "Imaging", "Tokenizers"]),
+        .target(name: "Analysis", dependencies: ["Imaging"]),
         .executableTarget(
             name: "clvs-trace",
-            dependencies: ["Models", "Tracing", "Imaging",
+            dependencies: ["Models", "Tracing", "Imaging", "Analysis",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),
@@ -38,7 +39,8 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tracing", "Imaging", "Tokenizers", "SafeTensors"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "clvs-trace"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "clvs-trace"]),
     ],
     swiftLanguageModes: [.v5]
 )

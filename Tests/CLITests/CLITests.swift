@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import SafeTensors
 import XCTest
 
@@ -100,5 +101,57 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("not empty"), r.stderr)
         XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("keep.txt"), encoding: .utf8), "x")
+    }
+}
+
+/// The analysis subcommands on the committed COCO data.
+final class AnalysisCLITests: XCTestCase {
+    var binary: URL { Bundle.main.bundleURL.appendingPathComponent("clvs-trace") }
+    let coco = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("AnalysisTests/Fixtures/coco/instances_val2017_subset.json")
+
+    func run(_ args: [String]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testMaskWritesUnionPNGAndGridCSV() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clvs-mask-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let png = dir.appendingPathComponent("truck.png"), csv = dir.appendingPathComponent("truck.csv")
+        let (status, out, err) = try run(["mask", "--annotations", coco.path, "--image-id", "172648", "--category", "truck",
+                                          "--out", png.path, "--grid", "24x24", "--resize-shortest", "336", "--crop", "336x336",
+                                          "--grid-csv", csv.path])
+        XCTAssertEqual(status, 0, err)
+        let image = try ImageIO.load(png)
+        XCTAssertEqual([image.width, image.height], [640, 480])
+        var on = 0
+        for i in stride(from: 0, to: image.pixels.count, by: 3) {
+            XCTAssertTrue(image.pixels[i] == 0 || image.pixels[i] == 255)
+            if image.pixels[i] == 255 { on += 1 }
+        }
+        XCTAssertEqual(on, 50312)  // pycocotools area of the truck union (rle_oracles.json)
+        let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 24 * 24 + 1)
+        XCTAssertTrue(out.contains("\"patchesAnyPixel\" : 153"), out)
+    }
+
+    func testMaskAndStatsErrorsAreOneLine() throws {
+        let (s1, _, e1) = try run(["mask", "--annotations", coco.path, "--image-id", "172648", "--category", "tree", "--out", "/tmp/x.png"])
+        XCTAssertNotEqual(s1, 0)
+        XCTAssertTrue(e1.contains("tree"), e1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/x.png"))
+        let (s2, _, e2) = try run(["stats", "--csv", "/nonexistent/u.csv", "--x", "U", "--y", "c"])
+        XCTAssertNotEqual(s2, 0)
+        XCTAssertTrue(e2.contains("/nonexistent/u.csv"), e2)
     }
 }
