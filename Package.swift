@@ -8,7 +8,7 @@ let package = Package(
     name: "clvs",
     products: [
         .executable(name: "clvs-trace", targets: ["clvs-trace"]),
-        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing", "Analysis"]),
+        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing", "Analysis", "Plotting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "_COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "_CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "_CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "_CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "Tensors", dependencies: ["_COpenBLAS"]),
         .target(name: "SafeTensors", dependencies: ["_CHalf"]),
@@ -25,7 +26,8 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
         .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers"]),
-        .target(name: "Tracing", dependencies: ["Models", "SafeTensors", "Imaging", "Tokenizers"]),
+        .target(name: "Plotting", dependencies: ["_CCairo", "Imaging"]),
+        .target(name: "Tracing", dependencies: ["Models", "SafeTensors", "Imaging", "Tokenizers", "Plotting"]),
         .target(name: "Analysis", dependencies: ["Imaging"]),
         .executableTarget(
             name: "clvs-trace",
@@ -39,8 +41,12 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tracing", "Imaging", "Tokenizers", "SafeTensors"],
                     exclude: ["Fixtures"]),
+        .executableTarget(name: "plot-gallery", dependencies: ["Plotting", "Imaging"], path: "Examples/PlotGallery",
+                          exclude: ["gallery", "README.md"]),
+
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "clvs-trace"]),
+        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -40,6 +40,8 @@ public struct TraceOutcome {
     public let promptText: String
     public let geometry: ImageGeometry
     public let recorder: TraceRecorder
+    /// The decoded original image.
+    public let image: RGBImage
 }
 
 /// Runs one image-question pair with greedy decoding and records the trace.
@@ -70,12 +72,17 @@ public func traceOnePair(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: Promp
         options: GenerationOptions(maxNewTokens: maxNewTokens, eosTokenIds: ckpt.eosTokenIds),
         hooks: [recorder], observer: fan)
     let answer = ckpt.tokenizer.decode(result.generatedIds, skipSpecialTokens: true)
-    return TraceOutcome(result: result, answer: answer, promptText: text, geometry: pre.geometry, recorder: recorder)
+    return TraceOutcome(result: result, answer: answer, promptText: text, geometry: pre.geometry, recorder: recorder,
+                        image: image)
 }
 
-/// Builds the trace tensors and manifest for an outcome and writes them to `directory`.
+/// Builds the trace tensors and manifest for an outcome and writes them to `directory`, with the
+/// standard figures unless `figures` is false (all in one atomic rename).
+/// Returns the names of the files written.
+@discardableResult
 public func writeTrace(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckpoint, imageFile: URL,
-                       prompt: PromptSpec, options: [String: String], padToSquare: Bool, to directory: URL) throws {
+                       prompt: PromptSpec, options: [String: String], padToSquare: Bool, figures: Bool = true,
+                       to directory: URL) throws -> [String] {
     var w = TraceWriter()
     let layout = outcome.result.layout
     try w.add(.inputIds, shape: [layout.inputIds.count], ints: layout.inputIds)
@@ -96,11 +103,17 @@ public func writeTrace(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckpoin
     let manifest = TraceManifest(
         model: .init(directory: ckpt.model.directory.path, modelType: "llava", weightLayout: ckpt.model.weightLayout.rawValue,
                      textLayers: cfg.text.numHiddenLayers, textHeads: cfg.text.numAttentionHeads,
-                     textKVHeads: cfg.text.numKeyValueHeads, vocabSize: cfg.text.vocabSize,
+                     textKeyValueHeads: cfg.text.numKeyValueHeads, vocabSize: cfg.text.vocabSize,
                      visionLayers: cfg.vision.numHiddenLayers, imageSize: cfg.vision.imageSize, patchSize: cfg.vision.patchSize),
         prompt: .init(template: template, question: question, text: outcome.promptText),
         image: .init(file: imageFile.path, padToSquare: padToSquare, geometry: outcome.geometry),
         inputLength: layout.inputIds.count, imageSpan: layout.image, options: options,
         answer: outcome.answer, generatedIds: outcome.result.generatedIds, keys: [])
-    try w.write(to: directory, manifest: manifest)
+    var extra: [(String, Data)] = []
+    if figures {
+        let view = TraceView(manifest: manifest, attention: outcome.recorder.attention, keyCounts: outcome.recorder.keyCounts)
+        extra = try standardFigures(view, image: outcome.image)
+    }
+    try w.write(to: directory, manifest: manifest, extra: extra)
+    return ["trace.safetensors", "trace.json"] + extra.map(\.0)
 }

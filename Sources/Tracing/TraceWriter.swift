@@ -31,7 +31,7 @@ public struct TraceManifest: Codable, Sendable {
         public var weightLayout: String
         public var textLayers: Int
         public var textHeads: Int
-        public var textKVHeads: Int
+        public var textKeyValueHeads: Int
         public var vocabSize: Int
         public var visionLayers: Int
         public var imageSize: Int

@@ -30,6 +30,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Pad the image to a square with the mean colour first (LLaVA's image_aspect_ratio=pad).")
     var padToSquare = false
 
+    @Flag(help: "Do not render the standard figures.")
+    var noFigures = false
+
     @Option(help: "Output directory (must not exist or be empty).")
     var out: String
 
@@ -51,12 +54,12 @@ struct RunCommand: ParsableCommand {
             let outcome = try traceOnePair(ckpt, imageFile: imageURL, prompt: spec, maxNewTokens: maxNewTokens,
                                            padToSquare: padToSquare, observer: progress)
             progress.finish()
-            try writeTrace(outcome, checkpoint: ckpt, imageFile: imageURL, prompt: spec,
+            let files = try writeTrace(outcome, checkpoint: ckpt, imageFile: imageURL, prompt: spec,
                            options: ["max_new_tokens": "\(maxNewTokens)", "pad_to_square": "\(padToSquare)", "method": "vanilla",
                                      "decoding": "greedy"],
-                           padToSquare: padToSquare, to: outURL)
+                           padToSquare: padToSquare, figures: !noFigures, to: outURL)
             print(outcome.answer)
-            FileHandle.standardError.write(Data("wrote \(outURL.path)/trace.safetensors and trace.json (\(outcome.result.steps.count) steps)\n".utf8))
+            FileHandle.standardError.write(Data("wrote \(outURL.path): \(files.joined(separator: ", ")) (\(outcome.result.steps.count) steps)\n".utf8))
         } catch {
             failWith(error)
         }

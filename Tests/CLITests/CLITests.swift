@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import SafeTensors
+import Tracing
 import XCTest
 
 /// Runs the built `clvs-trace` binary end to end on the embedded model, and on bad input.
@@ -73,6 +74,38 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(span?["count"] as? Int, 64)
         XCTAssertEqual(ids[(span?["start"] as? Int) ?? 0], 32000)
         XCTAssertFalse(r.stdout.isEmpty)
+
+        // The standard figures, written in the same atomic step.
+        for name in ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png"] {
+            let img = try ImageIO.load(out.appendingPathComponent(name))
+            XCTAssertGreaterThan(img.width * img.height, 100_000, name)
+        }
+
+        // Reading the trace back: the head-mean grid attention equals the tensor's image slice.
+        let view = try TraceView.load(directory: out)
+        XCTAssertEqual(view.steps, gen.count)
+        let grid = try view.gridAttention(step: 1)
+        let a1 = try file.floats("steps.1.attention"), k1 = ids.count + 1
+        let start = (span?["start"] as? Int) ?? 0
+        for l in [0, layers - 1] {
+            for i in [0, 63] {
+                let mean = (0..<heads).map { a1[(l * heads + $0) * k1 + start + i] }.reduce(0, +) / Float(heads)
+                XCTAssertEqual(grid[l][i], mean, accuracy: 1e-7)
+            }
+        }
+
+        // `plot` redraws them for another step into another directory.
+        let figs = tmp.appendingPathComponent("figs")
+        let p = try run(["plot", "--trace", out.path, "--out", figs.path, "--step", "1"])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: figs.path)),
+                       ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png"])
+        let badStep = try run(["plot", "--trace", out.path, "--out", figs.path, "--step", "99"])
+        XCTAssertNotEqual(badStep.status, 0)
+        XCTAssertTrue(badStep.stderr.contains("--step 99"), badStep.stderr)
+        let notTrace = try run(["plot", "--trace", tmp.path])
+        XCTAssertNotEqual(notTrace.status, 0)
+        XCTAssertTrue(notTrace.stderr.contains("trace.json"), notTrace.stderr)
     }
 
     func assertFails(_ args: [String], mentions: String, out: URL, line: UInt = #line) throws {

@@ -1,0 +1,87 @@
+import Foundation
+import Imaging
+import Models
+import SafeTensors
+
+/// A trace in memory: the manifest and the per-step attention rows. Built from a run, or read
+/// back from a trace directory (`trace.json` + `trace.safetensors`).
+public struct TraceView {
+    public var manifest: TraceManifest
+    /// Per step: [layers, heads, keys(step)].
+    public var attention: [[Float]]
+    /// Keys of each step (T + s).
+    public var keyCounts: [Int]
+
+    public init(manifest: TraceManifest, attention: [[Float]], keyCounts: [Int]) {
+        self.manifest = manifest
+        self.attention = attention
+        self.keyCounts = keyCounts
+    }
+
+    /// Reads a trace directory written by `clvs-trace run`.
+    public static func load(directory: URL) throws -> TraceView {
+        let jsonURL = directory.appendingPathComponent("trace.json")
+        let data: Data
+        do { data = try Data(contentsOf: jsonURL) } catch {
+            throw TraceError.io(path: jsonURL.path, reason: "not found or not readable (is this a trace directory?)")
+        }
+        let dec = JSONDecoder()
+        dec.keyDecodingStrategy = .convertFromSnakeCase
+        let manifest: TraceManifest
+        do { manifest = try dec.decode(TraceManifest.self, from: data) } catch {
+            throw TraceError.io(path: jsonURL.path, reason: "not a clvs-trace manifest (\(error))")
+        }
+        let file = try SafeTensorsFile(url: directory.appendingPathComponent("trace.safetensors"))
+        var attention: [[Float]] = [], keys: [Int] = []
+        let L = manifest.model.textLayers, H = manifest.model.textHeads
+        for s in manifest.generatedIds.indices {
+            let name = TraceKey.stepAttention(step: s).name
+            let info = try file.info(name)
+            guard info.shape.count == 3, info.shape[0] == L, info.shape[1] == H else {
+                throw TraceError.io(path: file.url.path, reason: "tensor '\(name)' has shape \(info.shape), expected [\(L), \(H), keys]")
+            }
+            attention.append(try file.floats(name))
+            keys.append(info.shape[2])
+        }
+        return TraceView(manifest: manifest, attention: attention, keyCounts: keys)
+    }
+
+    public var layers: Int { manifest.model.textLayers }
+    public var heads: Int { manifest.model.textHeads }
+    public var steps: Int { attention.count }
+
+    /// The generating row's attention on the image's patch grid at `step`, per layer:
+    /// [layers][gridRows * gridColumns], pooled over heads (mean, or max).
+    public func gridAttention(step: Int, headMax: Bool = false) throws -> [[Float]] {
+        guard attention.indices.contains(step) else {
+            throw TraceError.io(path: "trace", reason: "step \(step) is not in the trace (it has \(steps) steps)")
+        }
+        let span = manifest.imageSpan
+        let k = keyCounts[step], a = attention[step]
+        let first = span.start + span.gridOffset
+        let n = span.gridColumns * span.gridRows
+        return (0..<layers).map { l in
+            (0..<n).map { i in
+                var acc: Float = headMax ? -.infinity : 0
+                for h in 0..<heads {
+                    let v = a[(l * heads + h) * k + first + i]
+                    acc = headMax ? max(acc, v) : acc + v
+                }
+                return headMax ? acc : acc / Float(heads)
+            }
+        }
+    }
+
+    /// Attention mass on all image tokens at `step`: [layers][heads].
+    public func imageMass(step: Int) -> [[Float]] {
+        let span = manifest.imageSpan
+        let k = keyCounts[step], a = attention[step]
+        return (0..<layers).map { l in
+            (0..<heads).map { h in
+                var s: Float = 0
+                for j in span.range { s += a[(l * heads + h) * k + j] }
+                return s
+            }
+        }
+    }
+}
