@@ -8,7 +8,7 @@ let package = Package(
     name: "clvs",
     products: [
         .executable(name: "clvs-trace", targets: ["clvs-trace"]),
-        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing", "Analysis", "Plotting"]),
+        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing", "Analysis", "Plotting", "Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,9 +29,10 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["_CCairo", "Imaging"]),
         .target(name: "Tracing", dependencies: ["Models", "SafeTensors", "Imaging", "Tokenizers", "Plotting"]),
         .target(name: "Analysis", dependencies: ["Imaging"]),
+        .target(name: "Benchmarks", dependencies: ["Tracing", "Models", "Imaging", "Tokenizers"], exclude: ["README.md"]),
         .executableTarget(
             name: "clvs-trace",
-            dependencies: ["Models", "Tracing", "Imaging", "Analysis",
+            dependencies: ["Models", "Tracing", "Imaging", "Analysis", "Benchmarks",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),
@@ -46,6 +47,7 @@ let package = Package(
 
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Tracing", "Imaging", "clvs-trace"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),
     ],
     swiftLanguageModes: [.v5]
