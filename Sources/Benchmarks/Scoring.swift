@@ -79,7 +79,9 @@ public struct ScoreReport: Codable, Sendable {
                 out.append(pad(p.name, 14) + pad("\(m.answers)", 7) + pad("\(c.tp)", 6) + pad("\(c.fp)", 6) + pad("\(c.tn)", 6) + pad("\(c.fn)", 6)
                            + pad(pct(m.accuracy), 8) + pad(pct(m.precision), 8) + pad(pct(m.recall), 8) + pad(pct(m.f1), 8) + pct(m.yesRatio))
             }
-            out.append("(div0: the official script would stop with ZeroDivisionError)")
+            if pope.contains(where: { [$0.metrics.accuracy, $0.metrics.precision, $0.metrics.recall, $0.metrics.f1, $0.metrics.yesRatio].contains(nil) }) {
+                out.append("(div0: the official script would stop with ZeroDivisionError)")
+            }
         }
         if let amber {
             out.append("AMBER discriminative, official scorer (junyangwang0410/AMBER inference.py; positive class \"No\"), percent:")
@@ -98,6 +100,9 @@ public struct ScoreReport: Codable, Sendable {
                 let m = s.metrics
                 out.append(pad(s.name, 36) + pad("\(m.answers)", 7) + pad("\(s.skipped)", 9) + pad(pct(m.accuracy), 8) + pad(pct(m.precision), 8)
                            + pad(pct(m.recall), 8) + pad(pct(m.f1), 8) + pct(m.yesRatio))
+            }
+            if rbench.subsets.contains(where: { $0.metrics.accuracy == nil || $0.metrics.yesRatio == nil }) {
+                out.append("(div0: no answered question in the subset; the official script would stop with ZeroDivisionError)")
             }
             if let a = rbench.average {
                 out.append("Average over \(rbench.subsets.count) subset(s) (np.round(mean, 2)): Acc \(Py.repr(a[0])), Prec \(Py.repr(a[1])), Recall \(Py.repr(a[2])), F1 \(Py.repr(a[3])), Yes \(Py.repr(a[4]))")
@@ -126,6 +131,9 @@ public struct ScoreReport: Codable, Sendable {
                 let m = p.metrics
                 out.append(pad(p.name, 36) + pad("\(m.denominator - 1)", 7) + pad(f(m.accuracy), 8) + pad(f(m.precision), 8) + pad(f(m.recall), 8)
                            + pad(f(m.f1), 8) + pad(f(m.yes), 8) + f(m.unknownPercent))
+            }
+            if clvsPaper.contains(where: { $0.metrics.precision == nil || $0.metrics.recall == nil || $0.metrics.f1 == nil }) {
+                out.append("(div0: the paper's script would stop with ZeroDivisionError)")
             }
         }
         return out.joined(separator: "\n")

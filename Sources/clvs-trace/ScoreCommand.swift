@@ -54,6 +54,9 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Write the merged runner answers (question order) to this JSONL file.")
     var mergedOut: String?
 
+    @Option(help: ArgumentHelp("Also write the merged runner answers in the benchmark's own answer format here (POPE: LLaVA answers JSONL or a folder of <split>.jsonl; AMBER: JSON; R-Bench: JSONL; MME: a results folder), for the official scripts."))
+    var export: String?
+
     @Flag(help: "Print the scores as JSON instead of a table.")
     var json = false
 
@@ -80,12 +83,19 @@ struct ScoreCommand: ParsableCommand {
                 throw BenchmarkError.invalidOption(option: "--answers", reason: "the files are in different formats; score them separately")
             }
             let questions = data.questions.isEmpty ? nil : try data.load()
+            if fmt != .runner && (mergedOut != nil || export != nil) {
+                throw BenchmarkError.invalidOption(option: mergedOut != nil ? "--merged-out" : "--export", reason: "applies to runner answers")
+            }
+            if fmt == .official && scorer != ScorerChoice.official.rawValue {
+                throw BenchmarkError.invalidOption(option: "--scorer", reason: "applies to runner answers; official answer files are scored with the official scorer")
+            }
             let report: ScoreReport
             switch fmt {
             case .runner, .auto:
                 guard let questions else { throw BenchmarkError.invalidOption(option: "--questions", reason: "runner answers are scored against their question files") }
                 let merged = try MergedRun.merge(files: urls, questions: questions)
                 if let mergedOut { try RunFile.write(merged.records, to: URL(fileURLWithPath: mergedOut)) }
+                if let export { try OfficialExport.write(merged.records, questions: questions, to: URL(fileURLWithPath: export)) }
                 report = try Scoring.score(merged, questions: questions, scorer: ScorerChoice(rawValue: scorer) ?? .official)
             case .official:
                 guard urls.count == 1, let url = urls.first else {
