@@ -32,7 +32,8 @@ public enum BenchmarkError: Error, CustomStringConvertible, Equatable {
         case let .missingImages(directory, missing, total):
             let shown = missing.prefix(20).joined(separator: ", ")
             let more = missing.count > 20 ? " and \(missing.count - 20) more" : ""
-            return "\(missing.count) of \(total) images are missing in \(directory): \(shown)\(more)"
+            let hint = missing.count == total ? " (is --images the folder the question file's image names are relative to?)" : ""
+            return "\(missing.count) of \(total) images are missing in \(directory)\(hint): \(shown)\(more)"
         case let .duplicateAnswers(keys, files):
             let shown = keys.prefix(20).joined(separator: ", ")
             let more = keys.count > 20 ? " and \(keys.count - 20) more" : ""
