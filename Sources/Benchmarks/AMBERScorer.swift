@@ -45,6 +45,7 @@ public enum AMBERInferencePy {
     public struct Response: Sendable, Equatable {
         public var id: Int
         public var response: String
+        /// A response line.
         public init(id: Int, response: String) {
             self.id = id
             self.response = response
@@ -119,6 +120,7 @@ public enum AMBERInferencePy {
 /// in the official script. Examples: "Yes, there is a dog." -> "Yes"; "no" -> "No";
 /// "Not really" -> "Not really"; "" -> "".
 public enum AMBERResponseNormalizer {
+    /// The exact "Yes"/"No" for an answer, or the stripped answer if it is neither.
     public static func normalize(_ answer: String) -> String {
         let s = Py.strip(answer)
         let word = Py.string(s.unicodeScalars.prefix { $0.properties.isAlphabetic })

@@ -68,6 +68,7 @@ public enum RunFile {
 
 /// Writes a file through a temporary sibling that is renamed into place.
 public enum AtomicFile {
+    /// Writes `data` to `url` via `.<name>.partial-<pid>` and a rename.
     public static func write(_ data: Data, to url: URL) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
         do {

@@ -19,12 +19,14 @@ public final class VanillaEngine: AnswerEngine {
     /// Render the standard figures into each trace folder.
     public let traceFigures: Bool
 
+    /// An engine on a loaded checkpoint.
     public init(checkpoint: LoadedCheckpoint, padToSquare: Bool = true, traceFigures: Bool = false) {
         self.checkpoint = checkpoint
         self.padToSquare = padToSquare
         self.traceFigures = traceFigures
     }
 
+    /// Greedy answer with the unmodified model; writes the trace when asked.
     public func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?) throws -> String {
         let outcome = try traceOnePair(checkpoint, imageFile: image, prompt: prompt, maxNewTokens: maxNewTokens, padToSquare: padToSquare)
         if let traceDirectory {

@@ -19,7 +19,11 @@ public struct EvalConfiguration: Sendable {
     public var limit: Int?
     /// Keep one trace folder per question here.
     public var traceDirectory: URL?
+    /// fsync the answers file after every line (the default; a kill or a crash of the machine
+    /// then loses at most the answer in flight). Off only makes sense on a scratch file system.
+    public var syncEachAnswer = true
 
+    /// A configuration; unset options take LLaVA's evaluation defaults.
     public init(imageDirectory: URL, output: URL, settings: MethodSettings = .vanilla, maxNewTokens: Int = 128,
                 promptSuffix: String? = nil, shard: Shard? = nil, limit: Int? = nil, traceDirectory: URL? = nil) {
         self.imageDirectory = imageDirectory
@@ -57,6 +61,7 @@ public final class EvalRunner {
     /// Called with (done so far, total selected) before the progress bar starts.
     public var onStart: ((Int, Int) -> Void)?
 
+    /// A runner of `questions` through `engine`.
     public init(questions: QuestionSet, configuration: EvalConfiguration, engine: AnswerEngine) {
         self.questions = questions
         self.configuration = configuration
@@ -184,7 +189,7 @@ public final class EvalRunner {
                                    method: cfg.settings.method, settings: cfg.settings, maxNewTokens: cfg.maxNewTokens,
                                    seconds: (Date().timeIntervalSince(t0) * 1000).rounded() / 1000,
                                    shard: cfg.shard?.description, trace: traceURL?.path)
-            try out.append(record)
+            try out.append(record, sync: cfg.syncEachAnswer)
             done += 1
             progress?.update(done: done)
         }
@@ -249,7 +254,7 @@ final class AppendOnlyFile {
     }
 
     /// Appends one record line and flushes it to disk.
-    func append(_ record: RunRecord) throws {
+    func append(_ record: RunRecord, sync: Bool = true) throws {
         var data = try record.jsonLine()
         data.append(UInt8(ascii: "\n"))
         try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
@@ -264,7 +269,7 @@ final class AppendOnlyFile {
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw BenchmarkError.io(path: url.path, reason: "fsync failed (\(String(cString: strerror(errno))))") }
+        guard !sync || fsync(fd) == 0 else { throw BenchmarkError.io(path: url.path, reason: "fsync failed (\(String(cString: strerror(errno))))") }
     }
 
     func close() {

@@ -3,6 +3,7 @@ import Foundation
 /// Counts of a yes/no confusion matrix with "yes" (label 1) as the positive class.
 public struct BinaryConfusion: Sendable, Equatable, Codable {
     public var tp = 0, fp = 0, tn = 0, fn = 0
+    /// Counts (default: all zero).
     public init(tp: Int = 0, fp: Int = 0, tn: Int = 0, fn: Int = 0) {
         self.tp = tp; self.fp = fp; self.tn = tn; self.fn = fn
     }
@@ -85,6 +86,7 @@ public enum LLaVAEvalPope {
     public struct Answer: Sendable, Equatable {
         public var questionID: QuestionID
         public var text: String
+        /// An answer line.
         public init(questionID: QuestionID, text: String) {
             self.questionID = questionID
             self.text = text

@@ -51,6 +51,7 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
     public var index: Int
     public var count: Int
 
+    /// Shard `index` (0-based) of `count`; throws if out of range.
     public init(index: Int, count: Int) throws {
         guard count >= 1 else { throw BenchmarkError.invalidOption(option: "--shard", reason: "N must be at least 1, found \(count)") }
         guard index >= 0 && index < count else {

@@ -11,6 +11,7 @@ public enum QuestionID: Hashable, Codable, Sendable, CustomStringConvertible {
     case int(Int)
     case string(String)
 
+    /// Decodes a JSON integer or string.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let i = try? c.decode(Int.self) {
@@ -23,6 +24,7 @@ public enum QuestionID: Hashable, Codable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Encodes as the JSON integer or string it was.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
@@ -61,6 +63,7 @@ public struct BenchmarkQuestion: Sendable, Equatable {
     /// Ground truth as in the file: POPE/R-Bench `label`, AMBER `truth`, MME "Yes"/"No".
     public var label: String
 
+    /// A question; `originalText` defaults to `text`.
     public init(key: String, questionID: QuestionID, category: String, type: String = "", image: String,
                 text: String, originalText: String? = nil, label: String) {
         self.key = key
@@ -81,6 +84,7 @@ public struct RBenchSubset: Sendable, Equatable {
     /// The ids in file order (duplicates kept, as the official loop visits them).
     public var ids: [QuestionID]
 
+    /// A subset.
     public init(name: String, ids: [QuestionID]) {
         self.name = name
         self.ids = ids
@@ -100,6 +104,7 @@ public struct QuestionSet: Sendable {
     /// `llava_mme.jsonl`): `questionID` is then LLaVA's id.
     public var fromLLaVAFile: Bool
 
+    /// A question set.
     public init(benchmark: BenchmarkKind, questions: [BenchmarkQuestion], rbenchSubsets: [RBenchSubset] = [], source: String,
                 fromLLaVAFile: Bool = false) {
         self.benchmark = benchmark

@@ -24,6 +24,7 @@ public struct MethodSettings: Codable, Equatable, Sendable {
     /// Vanilla settings.
     public static let vanilla = MethodSettings(method: .vanilla, lambda: nil, gamma: nil, delta: nil)
 
+    /// Settings as given (unvalidated; see `make`).
     public init(method: Method, lambda: Double?, gamma: Double?, delta: Double?) {
         self.method = method
         self.lambda = lambda
@@ -98,6 +99,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         case maxNewTokens = "max_new_tokens", seconds, shard, trace
     }
 
+    /// A record.
     public init(benchmark: BenchmarkKind, key: String, questionID: QuestionID, category: String, image: String, question: String,
                 prompt: String, label: String, rawAnswer: String, answer: String, parsedAnswer: String, method: Method,
                 settings: MethodSettings, maxNewTokens: Int, seconds: Double, shard: String?, trace: String?) {

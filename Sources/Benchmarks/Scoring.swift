@@ -41,6 +41,7 @@ public struct ScoreReport: Codable, Sendable {
     /// The CLVS paper's scorer per POPE split or R-Bench subset.
     public var clvsPaper: [NamedPaper]?
 
+    /// An empty report; the scorers fill in their part.
     public init(benchmark: BenchmarkKind, answered: Int, expected: Int?, missing: [String] = [], notes: [String] = [],
                 settings: MethodSettings? = nil) {
         self.benchmark = benchmark
@@ -245,6 +246,11 @@ public enum Scoring {
             var truth: [Int: AMBERData.Truth] = [:]
             for q in questions.questions { if case let .int(id) = q.questionID { truth[id] = AMBERData.Truth(type: q.type, truth: q.label) } }
             let responses = try OfficialAnswers.amber(url)
+            let outside = responses.filter { truth[$0.id] == nil }.map { "\($0.id)" }
+            if !outside.isEmpty {
+                throw BenchmarkError.inconsistent("\(url.path): \(outside.count) response id(s) are not among the questions of \(questions.source) "
+                    + "(e.g. \(outside.prefix(5).joined(separator: ", "))); give the query file(s) they answer")
+            }
             var report = ScoreReport(benchmark: .amber, answered: responses.count, expected: questions.questions.count)
             let answered = Set(responses.map(\.id))
             report.missing = questions.questions.compactMap { q in

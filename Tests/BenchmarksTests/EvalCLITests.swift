@@ -140,6 +140,24 @@ final class EvalCLITests: XCTestCase {
         XCTAssertTrue(gap.stdout.contains("INCOMPLETE: 4 question(s) have no answer (random/2, random/4, random/6, random/8)"), gap.stdout)
     }
 
+    func testLimitAndTraceDirWithTheModel() throws {
+        let out = tmp.appendingPathComponent("t.jsonl"), traces = tmp.appendingPathComponent("traces")
+        let r = try run(evalArgs(out: out, extra: ["--limit", "2", "--trace-dir", traces.path, "--max-new-tokens", "2"]))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("pope: 2 of 2 questions answered"), r.stdout)
+        let records = try RunFile.read(out).records.map(\.record)
+        XCTAssertEqual(records.map(\.key), ["random/1", "random/2"])
+        for rec in records {
+            let dir = try XCTUnwrap(rec.trace)
+            XCTAssertEqual(dir, traces.appendingPathComponent(rec.key.replacingOccurrences(of: "/", with: "_")).path)
+            let manifest = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent("trace.json"))) as? [String: Any])
+            // The trace is of this question and answer.
+            XCTAssertEqual(manifest["answer"] as? String, rec.rawAnswer)
+            XCTAssertEqual((manifest["prompt"] as? [String: Any])?["question"] as? String, rec.prompt)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent("trace.safetensors").path))
+        }
+    }
+
     func testClvsIsNotFakedAndMissingImagesAreListed() throws {
         let out = tmp.appendingPathComponent("c.jsonl")
         let clvs = try run(evalArgs(out: out, extra: ["--method", "clvs", "--lambda", "0.9"]))

@@ -45,7 +45,8 @@ final class ExportTests: XCTestCase {
             if !FileManager.default.fileExists(atPath: u.path) { try Data().write(to: u) }
         }
         let out = tmp.appendingPathComponent("\(questions.benchmark.rawValue).jsonl")
-        let cfg = EvalConfiguration(imageDirectory: images, output: out, maxNewTokens: 1, promptSuffix: suffix)
+        var cfg = EvalConfiguration(imageDirectory: images, output: out, maxNewTokens: 1, promptSuffix: suffix)
+        cfg.syncEachAnswer = false // the durability is tested elsewhere; 280 fsyncs only cost time here
         try EvalRunner(questions: questions, configuration: cfg, engine: KeyedEngine(root: images, table: table)).run()
         return try MergedRun.merge(files: [out], questions: questions)
     }
