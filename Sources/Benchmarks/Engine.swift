@@ -32,7 +32,7 @@ public final class VanillaEngine: AnswerEngine {
         if let traceDirectory {
             try writeTrace(outcome, checkpoint: checkpoint, imageFile: image, prompt: prompt,
                            options: ["max_new_tokens": "\(maxNewTokens)", "pad_to_square": "\(padToSquare)",
-                                     "method": Method.vanilla.rawValue, "decoding": "greedy"],
+                                     "method": EvalMethod.vanilla.rawValue, "decoding": "greedy"],
                            padToSquare: padToSquare, figures: traceFigures, to: traceDirectory)
         }
         return outcome.answer
@@ -41,7 +41,7 @@ public final class VanillaEngine: AnswerEngine {
 
 /// The engine for a method. `clvs` is not available in this build yet: the CLVS intervention
 /// lives in the `Interventions` target, which replaces this case.
-public func makeEngine(method: Method, settings: MethodSettings, checkpoint: LoadedCheckpoint,
+public func makeEngine(method: EvalMethod, settings: MethodSettings, checkpoint: LoadedCheckpoint,
                        padToSquare: Bool = true, traceFigures: Bool = false) throws -> AnswerEngine {
     guard settings.method == method else {
         throw BenchmarkError.invalidOption(option: "--method", reason: "is \(method.rawValue) but the settings are for \(settings.method.rawValue)")

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The decoding method a run uses.
-public enum Method: String, Codable, CaseIterable, Sendable {
+/// The decoding method a benchmark run uses (the name and the settings recorded per answer; the
+/// engine built from it is `makeEngine`'s business).
+public enum EvalMethod: String, Codable, CaseIterable, Sendable {
     /// The model as is.
     case vanilla
     /// Cross-Layer Vision Smoothing (the `Interventions` target).
@@ -10,7 +11,7 @@ public enum Method: String, Codable, CaseIterable, Sendable {
 
 /// The method and its hyperparameters, recorded in every answer line. Vanilla has none.
 public struct MethodSettings: Codable, Equatable, Sendable {
-    public var method: Method
+    public var method: EvalMethod
     /// CLVS smoothing weight (Eq. 5; the reference code's `beta`): share of a layer's own attention kept.
     public var lambda: Double?
     /// CLVS memory EMA weight (Eq. 7).
@@ -25,7 +26,7 @@ public struct MethodSettings: Codable, Equatable, Sendable {
     public static let vanilla = MethodSettings(method: .vanilla, lambda: nil, gamma: nil, delta: nil)
 
     /// Settings as given (unvalidated; see `make`).
-    public init(method: Method, lambda: Double?, gamma: Double?, delta: Double?) {
+    public init(method: EvalMethod, lambda: Double?, gamma: Double?, delta: Double?) {
         self.method = method
         self.lambda = lambda
         self.gamma = gamma
@@ -33,9 +34,9 @@ public struct MethodSettings: Codable, Equatable, Sendable {
     }
 
     /// Validated settings for `method` from the optional command-line values: for `clvs`,
-    /// missing values take the defaults; `lambda` must be >= 0, `gamma` in [0, 1], `delta`
-    /// finite. For `vanilla`, giving any of them is an error.
-    public static func make(method: Method, lambda: Double?, gamma: Double?, delta: Double?) throws -> MethodSettings {
+    /// missing values take the defaults; `lambda` must be in [0, 2], `gamma` in [0, 1], `delta`
+    /// finite. For `vanilla`, giving any of them is an error. (lambda > 2 is outside what the CLVS intervention accepts.)
+    public static func make(method: EvalMethod, lambda: Double?, gamma: Double?, delta: Double?) throws -> MethodSettings {
         switch method {
         case .vanilla:
             for (name, v) in [("--lambda", lambda), ("--gamma", gamma), ("--delta", delta)] where v != nil {
@@ -44,7 +45,9 @@ public struct MethodSettings: Codable, Equatable, Sendable {
             return .vanilla
         case .clvs:
             let l = lambda ?? clvsDefaults.lambda, g = gamma ?? clvsDefaults.gamma, d = delta ?? clvsDefaults.delta
-            guard l.isFinite, l >= 0 else { throw BenchmarkError.invalidOption(option: "--lambda", reason: "must be a finite number >= 0, found \(l)") }
+            guard l.isFinite, l >= 0, l <= 2 else {
+                throw BenchmarkError.invalidOption(option: "--lambda", reason: "must be in [0, 2] (< 1 convex smoothing, >= 1 additive), found \(l)")
+            }
             guard g.isFinite, g >= 0, g <= 1 else { throw BenchmarkError.invalidOption(option: "--gamma", reason: "must be in [0, 1], found \(g)") }
             guard d.isFinite else { throw BenchmarkError.invalidOption(option: "--delta", reason: "must be a finite number, found \(d)") }
             return MethodSettings(method: .clvs, lambda: l, gamma: g, delta: d)
@@ -83,7 +86,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// The official parser's reading of `answer` (POPE/R-Bench: yes|no, MME: yes|no|other,
     /// AMBER: the normalised response that is compared with "Yes"/"No").
     public var parsedAnswer: String
-    public var method: Method
+    public var method: EvalMethod
     public var settings: MethodSettings
     public var maxNewTokens: Int
     /// Wall time of this answer (image loading, prefill and decoding).
@@ -101,7 +104,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
 
     /// A record.
     public init(benchmark: BenchmarkKind, key: String, questionID: QuestionID, category: String, image: String, question: String,
-                prompt: String, label: String, rawAnswer: String, answer: String, parsedAnswer: String, method: Method,
+                prompt: String, label: String, rawAnswer: String, answer: String, parsedAnswer: String, method: EvalMethod,
                 settings: MethodSettings, maxNewTokens: Int, seconds: Double, shard: String?, trace: String?) {
         self.benchmark = benchmark; self.key = key; self.questionID = questionID; self.category = category
         self.image = image; self.question = question; self.prompt = prompt; self.label = label

@@ -62,7 +62,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         _ = try data.kind()
         if data.questions.isEmpty { throw ValidationError("give --questions") }
-        if Method(rawValue: method) == nil { throw ValidationError("--method must be vanilla or clvs, found '\(method)'") }
+        if EvalMethod(rawValue: method) == nil { throw ValidationError("--method must be vanilla or clvs, found '\(method)'") }
         if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1, found \(maxNewTokens)") }
         if let limit, limit < 0 { throw ValidationError("--limit must be >= 0, found \(limit)") }
         if ScorerChoice(rawValue: scorer) == nil { throw ValidationError("--scorer must be official, clvs-paper or both, found '\(scorer)'") }
@@ -71,7 +71,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let m = Method(rawValue: method) ?? .vanilla
+            let m = EvalMethod(rawValue: method) ?? .vanilla
             let settings = try MethodSettings.make(method: m, lambda: lambda, gamma: gamma, delta: delta)
             let questions = try data.load()
             let config = EvalConfiguration(

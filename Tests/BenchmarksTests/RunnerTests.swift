@@ -207,6 +207,7 @@ final class RunnerTests: XCTestCase {
         XCTAssertThrowsError(try MethodSettings.make(method: .vanilla, lambda: 0.5, gamma: nil, delta: nil)) { XCTAssertTrue("\($0)".contains("--lambda")) }
         XCTAssertThrowsError(try MethodSettings.make(method: .clvs, lambda: nil, gamma: 1.5, delta: nil)) { XCTAssertTrue("\($0)".contains("--gamma")) }
         XCTAssertThrowsError(try MethodSettings.make(method: .clvs, lambda: -1, gamma: nil, delta: nil)) { XCTAssertTrue("\($0)".contains("--lambda")) }
+        XCTAssertThrowsError(try MethodSettings.make(method: .clvs, lambda: 2.5, gamma: nil, delta: nil)) { XCTAssertTrue("\($0)".contains("[0, 2]")) }
         XCTAssertThrowsError(try MethodSettings.make(method: .clvs, lambda: nil, gamma: nil, delta: .nan)) { XCTAssertTrue("\($0)".contains("--delta")) }
         let s = try MethodSettings.make(method: .clvs, lambda: 1.2, gamma: 0.7, delta: 0)
         XCTAssertEqual(s.summary, "clvs(lambda=1.2, gamma=0.7, delta=0.0)")
