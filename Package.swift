@@ -8,7 +8,7 @@ let package = Package(
     name: "clvs",
     products: [
         .executable(name: "clvs-trace", targets: ["clvs-trace"]),
-        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Tracing", "Analysis", "Plotting"]),
+        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Interventions", "Tracing", "Analysis", "Plotting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,12 +26,13 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
         .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers"]),
+        .target(name: "Interventions", dependencies: ["Models", "Tensors"]),
         .target(name: "Plotting", dependencies: ["_CCairo", "Imaging"]),
-        .target(name: "Tracing", dependencies: ["Models", "SafeTensors", "Imaging", "Tokenizers", "Plotting"]),
+        .target(name: "Tracing", dependencies: ["Models", "Interventions", "SafeTensors", "Imaging", "Tokenizers", "Plotting", "Analysis"]),
         .target(name: "Analysis", dependencies: ["Imaging"]),
         .executableTarget(
             name: "clvs-trace",
-            dependencies: ["Models", "Tracing", "Imaging", "Analysis",
+            dependencies: ["Models", "Interventions", "Tracing", "Imaging", "Analysis",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),
