@@ -99,7 +99,7 @@ final class CLITests: XCTestCase {
         let p = try run(["plot", "--trace", out.path, "--out", figs.path, "--step", "1"])
         XCTAssertEqual(p.status, 0, p.stderr)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: figs.path)),
-                       ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png"])
+                       ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png", "uncertainty.png"])
         let badStep = try run(["plot", "--trace", out.path, "--out", figs.path, "--step", "99"])
         XCTAssertNotEqual(badStep.status, 0)
         XCTAssertTrue(badStep.stderr.contains("--step 99"), badStep.stderr)

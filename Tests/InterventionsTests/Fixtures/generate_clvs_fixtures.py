@@ -428,8 +428,8 @@ class ManualLlama:
         x = rms_norm(h_last, self.norm, self.eps) if final_norm else h_last
         z = self.lm_head @ x
         top = torch.topk(z, k).values
-        p = torch.softmax(top, dim=-1)
-        ent = -(p * torch.log(p)).sum()
+        logp = torch.log_softmax(top, dim=-1)
+        ent = -(logp.exp() * logp).sum()
         return float(ent / math.log(k))
 
     @staticmethod
