@@ -47,6 +47,8 @@ let package = Package(
 
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "InterventionsTests", dependencies: ["Interventions", "Models", "Tensors", "SafeTensors"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),
     ],
     swiftLanguageModes: [.v5]

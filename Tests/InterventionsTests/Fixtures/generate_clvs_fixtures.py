@@ -107,7 +107,7 @@ DISTINCT_MIN = 1e-2    # pairs that should differ must differ by more than this 
 
 SPECS = {
     "clvs-tiny-a": dict(
-        seed=20240,
+        seed=20257,
         text=dict(hidden_size=32, num_hidden_layers=10, num_attention_heads=4, num_key_value_heads=2,
                   head_dim=8, intermediate_size=64, rope_theta=10000.0),
         vision=dict(image_size=56, patch_size=14, hidden_size=32, num_hidden_layers=3,
@@ -116,13 +116,13 @@ SPECS = {
         strategy="default",
         image="000000184324.jpg",
         prompt="USER: <image>\nIs there a red square in the image? ASSISTANT:",
-        lm_head_scale=1.0,
-        final_norm_scale=1.0,
+        lm_head_scale=7.0,
+        final_norm_scale=1.5,
         # expected stop layer at step 0 per setting (asserted); -1 = never
-        expect_stop={},
+        expect_stop=dict(default=7, first_check_stop=6, no_termination=-1, final_norm_uncertainty=8),
     ),
     "clvs-tiny-b": dict(
-        seed=20241,
+        seed=20276,
         text=dict(hidden_size=40, num_hidden_layers=7, num_attention_heads=4, num_key_value_heads=4,
                   head_dim=10, intermediate_size=80, rope_theta=500000.0),
         vision=dict(image_size=60, patch_size=10, hidden_size=24, num_hidden_layers=3,
@@ -131,9 +131,9 @@ SPECS = {
         strategy="default",
         image="synthetic_90x50.png",
         prompt="You are a careful visual assistant. USER: <image>\nWhat colour is the disc? ASSISTANT:",
-        lm_head_scale=1.0,
-        final_norm_scale=1.0,
-        expect_stop={},
+        lm_head_scale=3.0,
+        final_norm_scale=2.3,
+        expect_stop=dict(default=5, first_check_stop=4, no_termination=-1, final_norm_uncertainty=6),
     ),
 }
 
@@ -805,9 +805,9 @@ def generate_model(name: str, spec: dict) -> dict:
         atomic_save_safetensors(tensors, tmp_dir / "reference" / "clvs_reference.safetensors")
         atomic_write_json(tmp_dir / "reference" / "clvs_reference.json", info)
         back = load_file(str(tmp_dir / "reference" / "clvs_reference.safetensors"))
-        assert set(back) == set(tensors) and all(torch.equal(back[k], tensors[k], ) or
-                                                 torch.equal(torch.isnan(back[k]), torch.isnan(tensors[k]))
-                                                 for k in back)
+        assert set(back) == set(tensors) and all(back[k].dtype == tensors[k].dtype and torch.equal(
+            back[k].view(torch.uint8) if back[k].dtype == torch.float32 else back[k],
+            tensors[k].view(torch.uint8) if tensors[k].dtype == torch.float32 else tensors[k]) for k in back)
         for root, dirs, files in os.walk(tmp_dir):
             os.chmod(root, 0o755)
             for f in files:
