@@ -5,7 +5,7 @@ import Models
 /// The logit lens of the generating row after every decoder layer, per step: the CLVS
 /// uncertainty (top-10 entropy of the raw residual stream's unembedding, no final norm) and the
 /// standard lens (final norm applied: full-vocabulary entropy, top-k tokens and probabilities).
-/// Both unembeddings share one pass over lm_head.
+/// All layers' unembeddings of a step share one pass over lm_head.
 public final class LogitLensRecorder: DecoderObserver, GenerationObserver {
     /// One step's lens: [layers] and [layers * k].
     public struct Step: Sendable {
@@ -36,24 +36,38 @@ public final class LogitLensRecorder: DecoderObserver, GenerationObserver {
                        topIds: Array(repeating: -1, count: L * topK), topProbs: Array(repeating: 0, count: L * topK))
     }
 
-    public func layerFinished(layer l: Int, hidden: UnsafeBufferPointer<Float>, rows: Int) throws {
-        let d = decoder.config.hiddenSize, v = decoder.config.vocabSize
-        let row = Array(hidden[((rows - 1) * d)..<(rows * d)])
-        let both = decoder.unembed(row + decoder.applyFinalNorm(row), count: 2)  // [2, vocab]
-        let raw = Array(both[0..<v]), normed = Array(both[v..<(2 * v)])
-        current.uncertainty[l] = Float(topKUncertainty(raw, k: uncertaintyTopK))
-        // Full-vocabulary softmax of the normed logits, in Double.
-        let mx = Double(normed.max() ?? 0)
-        var z = 0.0, ez = 0.0
-        for x in normed { let e = Foundation.exp(Double(x) - mx); z += e; ez += e * (Double(x) - mx) }
-        current.entropy[l] = Float(Foundation.log(z) - ez / z)
-        for (i, best) in Interventions.topK(normed, k: topK).enumerated() {
-            current.topIds[l * topK + i] = best.index
-            current.topProbs[l * topK + i] = Float(Foundation.exp(Double(best.value) - mx) / z)
-        }
+    /// Keeps the last row after each layer; the lens is computed once per step.
+    private var rows: [Int: [Float]] = [:]
+
+    public func layerFinished(layer l: Int, hidden: UnsafeBufferPointer<Float>, rows n: Int) throws {
+        let d = decoder.config.hiddenSize
+        rows[l] = Array(hidden[((n - 1) * d)..<(n * d)])
     }
 
+    /// All layers' raw and final-normed rows go through lm_head in one GEMM ([2L, hidden]), so
+    /// the unembedding weights are streamed once per step, not twice per layer.
     public func didFinishStep(_ step: GenerationStep) {
+        let L = decoder.config.numHiddenLayers, v = decoder.config.vocabSize
+        let layers = (0..<L).filter { rows[$0] != nil }
+        var stacked: [Float] = []
+        for l in layers { stacked += rows[l] ?? [] }
+        for l in layers { stacked += decoder.applyFinalNorm(rows[l] ?? []) }
+        let logits = decoder.unembed(stacked, count: 2 * layers.count)  // [2 * layers, vocab]
+        for (i, l) in layers.enumerated() {
+            let raw = Array(logits[(i * v)..<((i + 1) * v)])
+            let normed = Array(logits[((layers.count + i) * v)..<((layers.count + i + 1) * v)])
+            current.uncertainty[l] = Float(topKUncertainty(raw, k: uncertaintyTopK))
+            // Full-vocabulary softmax of the normed logits, in Double.
+            let mx = Double(normed.max() ?? 0)
+            var z = 0.0, ez = 0.0
+            for x in normed { let e = Foundation.exp(Double(x) - mx); z += e; ez += e * (Double(x) - mx) }
+            current.entropy[l] = Float(Foundation.log(z) - ez / z)
+            for (j, best) in Interventions.topK(normed, k: topK).enumerated() {
+                current.topIds[l * topK + j] = best.index
+                current.topProbs[l * topK + j] = Float(Foundation.exp(Double(best.value) - mx) / z)
+            }
+        }
+        rows = [:]
         steps.append(current)
     }
 }

@@ -75,6 +75,17 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(ids[(span?["start"] as? Int) ?? 0], 32000)
         XCTAssertFalse(r.stdout.isEmpty)
 
+        // Logit lens: after the last layer with the final norm, the lens is the model's output.
+        for s in 0..<gen.count {
+            let top = try file.int64s("steps.\(s).lens.top_ids"), k = top.count / layers
+            XCTAssertEqual(top[(layers - 1) * k], gen[s])
+            let u = try file.floats("steps.\(s).lens.uncertainty")
+            XCTAssertEqual(u.count, layers)
+            XCTAssertTrue(u.allSatisfy { $0 >= 0 && $0 <= 1 })
+            let mass = try file.floats("steps.\(s).attention_mass.post")
+            for r in 0..<(layers * heads) { XCTAssertEqual(mass[3 * r] + mass[3 * r + 1] + mass[3 * r + 2], 1, accuracy: 1e-4) }
+        }
+
         // The standard figures, written in the same atomic step.
         for name in ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png"] {
             let img = try ImageIO.load(out.appendingPathComponent(name))

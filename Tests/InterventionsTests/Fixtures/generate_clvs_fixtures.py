@@ -373,12 +373,13 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
 class Rope:
     """Llama default RoPE (half-split rotation), cos/sin from fp32 inv_freq * position."""
 
-    def __init__(self, head_dim: int, theta: float):
-        self.inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+    def __init__(self, head_dim: int, theta: float, dtype: torch.dtype = torch.float32):
+        self.dtype = dtype
+        self.inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).to(dtype) / head_dim))
 
     def apply(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """x [..., n, d]; positions [n] (any integer, may be negative for re-rotation)."""
-        freqs = positions.float()[:, None] * self.inv_freq[None, :]
+        freqs = positions.to(self.dtype)[:, None] * self.inv_freq[None, :]
         emb = torch.cat((freqs, freqs), dim=-1)
         return x * emb.cos() + rotate_half(x) * emb.sin()
 
@@ -397,27 +398,28 @@ class LayerCache:
 class ManualLlama:
     """fp32 Llama decoder from the LLaVA language model's weights; explicit KV cache; optional CLVS."""
 
-    def __init__(self, model: LlavaForConditionalGeneration, unified_mode: str = "recompute"):
+    def __init__(self, model: LlavaForConditionalGeneration, unified_mode: str = "recompute",
+                 dtype: torch.dtype = torch.float32):
         tc = model.config.text_config
+        self.dtype = dtype
+        grab = lambda t: t.detach().to(dtype).clone()
         lm = model.model.language_model
         self.L, self.H, self.KVH = tc.num_hidden_layers, tc.num_attention_heads, tc.num_key_value_heads
         self.d = tc.head_dim
         self.eps = tc.rms_norm_eps
-        self.rope = Rope(self.d, float(tc.rope_parameters["rope_theta"]))
+        self.rope = Rope(self.d, float(tc.rope_parameters["rope_theta"]), dtype)
         self.scale = self.d ** -0.5
         self.layers = []
         for layer in lm.layers:
             a, m = layer.self_attn, layer.mlp
             self.layers.append(dict(
-                ln1=layer.input_layernorm.weight.detach().clone(),
-                ln2=layer.post_attention_layernorm.weight.detach().clone(),
-                wq=a.q_proj.weight.detach().clone(), wk=a.k_proj.weight.detach().clone(),
-                wv=a.v_proj.weight.detach().clone(), wo=a.o_proj.weight.detach().clone(),
-                wg=m.gate_proj.weight.detach().clone(), wu=m.up_proj.weight.detach().clone(),
-                wd=m.down_proj.weight.detach().clone()))
+                ln1=grab(layer.input_layernorm.weight), ln2=grab(layer.post_attention_layernorm.weight),
+                wq=grab(a.q_proj.weight), wk=grab(a.k_proj.weight), wv=grab(a.v_proj.weight),
+                wo=grab(a.o_proj.weight), wg=grab(m.gate_proj.weight), wu=grab(m.up_proj.weight),
+                wd=grab(m.down_proj.weight)))
             assert a.q_proj.bias is None and a.o_proj.bias is None and m.gate_proj.bias is None
-        self.norm = lm.norm.weight.detach().clone()
-        self.lm_head = model.lm_head.weight.detach().clone()
+        self.norm = grab(lm.norm.weight)
+        self.lm_head = grab(model.lm_head.weight)
         assert unified_mode in ("recompute", "rerotate")
         self.unified_mode = unified_mode
 
@@ -440,6 +442,7 @@ class ManualLlama:
     def forward(self, x: torch.Tensor, start: int, cache, cfg: CLVSConfig, span: tuple[int, int]):
         """One forward call. x [n, D] new input embeddings at positions start..start+n-1.
         Returns (logits of the last row [V], record dict)."""
+        x = x.to(self.dtype)
         n = x.shape[0]
         L, H, KVH, d = self.L, self.H, self.KVH, self.d
         rep = H // KVH
