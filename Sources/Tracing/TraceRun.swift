@@ -133,7 +133,11 @@ public func traceOnePair(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: Promp
     let prefill = options.prefillRows ? FullAttentionRecorder(tower: .text) : nil
     let vision = options.visionAttention ? FullAttentionRecorder(tower: .vision) : nil
     hooks += [prefill, vision].compactMap { $0 }
-    if let observer { observers.append(observer) }
+    if let observer {
+        observers.append(observer)
+        if let d = observer as? DecoderObserver { decoderObservers.append(d) }
+        if let p = observer as? StepProgress { p.setLayers(tc.numHiddenLayers) }
+    }
     let result = try model.generate(
         layout: layout, pixels: pre.pixelValues, width: pre.width, height: pre.height,
         options: GenerationOptions(maxNewTokens: maxNewTokens, eosTokenIds: ckpt.eosTokenIds),
