@@ -63,6 +63,8 @@ let package = Package(
         .testTarget(name: "InterventionsTests", dependencies: ["Interventions", "Models", "Tensors", "SafeTensors"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["SafeTensors", "Imaging", "Tracing",
+                                                          "trace-peak-layer", "gamma-sweep", "plot-trace"]),
     ],
     swiftLanguageModes: [.v5]
 )
