@@ -44,12 +44,27 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .executableTarget(name: "plot-gallery", dependencies: ["Plotting", "Imaging"], path: "Examples/PlotGallery",
                           exclude: ["gallery", "README.md"]),
+        // Examples/README.md lists what each one does and its command.
+        .executableTarget(name: "trace-peak-layer",
+                          dependencies: ["Tracing", "Interventions", "Analysis",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Examples/TracePeakLayer"),
+        .executableTarget(name: "gamma-sweep",
+                          dependencies: ["Tracing", "Interventions", "Analysis", "Plotting",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Examples/GammaSweep"),
+        .executableTarget(name: "plot-trace",
+                          dependencies: ["Tracing", "Plotting", "SafeTensors",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Examples/PlotTrace"),
 
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "InterventionsTests", dependencies: ["Interventions", "Models", "Tensors", "SafeTensors"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["SafeTensors", "Imaging", "Tracing",
+                                                          "trace-peak-layer", "gamma-sweep", "plot-trace"]),
     ],
     swiftLanguageModes: [.v5]
 )
