@@ -26,9 +26,14 @@ public final class VanillaEngine: AnswerEngine {
         self.traceFigures = traceFigures
     }
 
-    /// Greedy answer with the unmodified model; writes the trace when asked.
+    /// Greedy answer with the unmodified model; writes the trace when asked. Without a trace
+    /// folder nothing optional is recorded (the logit lens alone costs an unembedding per layer
+    /// and step); with one, the trace has the default keys.
     public func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?) throws -> String {
-        let outcome = try traceOnePair(checkpoint, imageFile: image, prompt: prompt, maxNewTokens: maxNewTokens, padToSquare: padToSquare)
+        var options = TraceOptions()
+        if traceDirectory == nil { options.lens = false }
+        let outcome = try traceOnePair(checkpoint, imageFile: image, prompt: prompt, maxNewTokens: maxNewTokens,
+                                       padToSquare: padToSquare, method: .vanilla, options: options)
         if let traceDirectory {
             try writeTrace(outcome, checkpoint: checkpoint, imageFile: image, prompt: prompt,
                            options: ["max_new_tokens": "\(maxNewTokens)", "pad_to_square": "\(padToSquare)",

@@ -40,6 +40,9 @@ public struct AttentionEvent {
     public let keys: UnsafeBufferPointer<Float>
     /// [keyCount, kvHeads, headDim]
     public let values: UnsafeBufferPointer<Float>
+    /// The rotary tables the queries and keys were rotated with (text tower); nil for the vision
+    /// tower. Rotating a post-RoPE vector by `d` positions moves it to position `p + d`.
+    public let rotary: RotaryEmbedding?
 }
 
 /// Observes (and may modify) post-softmax attention probabilities. Hooks run in order; a hook
@@ -58,7 +61,7 @@ public protocol AttentionHook: AnyObject {
 public func attend(site: AttentionSite,
                    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                    tq: Int, tk: Int, heads: Int, kvHeads: Int, headDim: Int, scale: Float,
-                   causal: Bool, queryStart: Int, hooks: [AttentionHook],
+                   causal: Bool, queryStart: Int, rotary: RotaryEmbedding? = nil, hooks: [AttentionHook],
                    out: UnsafeMutablePointer<Float>) throws {
     let group = heads / kvHeads
     let qStride = heads * headDim
@@ -91,7 +94,7 @@ public func attend(site: AttentionSite,
             queryStart: queryStart, causal: causal, scale: scale,
             queries: UnsafeBufferPointer(start: q, count: tq * qStride),
             keys: UnsafeBufferPointer(start: k, count: tk * kStride),
-            values: UnsafeBufferPointer(start: v, count: tk * kStride))
+            values: UnsafeBufferPointer(start: v, count: tk * kStride), rotary: rotary)
         let buffer = UnsafeMutableBufferPointer(start: probs, count: heads * tq * tk)
         for hook in hooks { try hook.attention(event, probabilities: buffer) }
     }

@@ -60,7 +60,7 @@ extension LlavaModel {
     /// prompt; each later step feeds the previous token.
     public func generate(layout: TokenLayout, pixels: [Float], width: Int, height: Int,
                          options: GenerationOptions, hooks: [AttentionHook] = [],
-                         decoderObserver: DecoderObserver? = nil,
+                         decoderObservers: [DecoderObserver] = [],
                          observer: GenerationObserver? = nil) throws -> GenerationResult {
         guard options.maxNewTokens >= 1 else {
             throw ModelError.invalidInput("max new tokens must be at least 1, found \(options.maxNewTokens)")
@@ -74,7 +74,7 @@ extension LlavaModel {
         var steps: [GenerationStep] = []
         for s in 0..<options.maxNewTokens {
             observer?.willRunStep(s, queryRows: rows)
-            let hidden = try decoder.forward(input, rows: rows, cache: cache, hooks: hooks, observer: decoderObserver)
+            let hidden = try decoder.forward(input, rows: rows, cache: cache, hooks: hooks, observers: decoderObservers)
             let last = Array(hidden[((rows - 1) * d)..<(rows * d)])
             let logits = decoder.logits(hiddenRow: last)
             let token = argmax(logits)

@@ -136,7 +136,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// Runs the new rows `x` [rows, hidden] through every layer, appending to `cache`, and
     /// returns the residual stream after the last layer (before the final norm), [rows, hidden].
     public func forward(_ input: [Float], rows: Int, cache: KVCache, hooks: [AttentionHook] = [],
-                        observer: DecoderObserver? = nil) throws -> [Float] {
+                        observers: [DecoderObserver] = []) throws -> [Float] {
         let c = config
         let d = c.hiddenSize
         guard input.count == rows * d else { throw ModelError.invalidInput("decoder input has \(input.count) values, expected \(rows * d)") }
@@ -161,7 +161,8 @@ public final class LlamaDecoder: @unchecked Sendable {
                                        q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
                                        tq: rows, tk: tk, heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads,
                                        headDim: c.headDim, scale: 1 / Float(c.headDim).squareRoot(),
-                                       causal: true, queryStart: start, hooks: hooks, out: op.baseAddress!)
+                                       causal: true, queryStart: start, rotary: rotary, hooks: hooks,
+                                       out: op.baseAddress!)
                         }
                     }
                 }
@@ -176,8 +177,10 @@ public final class LlamaDecoder: @unchecked Sendable {
                 u.withUnsafeBufferPointer { up in for i in 0..<gp.count { gp[i] *= up[i] } }
             }
             Ops.addInPlace(&x, L.down(g, rows: rows))
-            if let observer {
-                try x.withUnsafeBufferPointer { try observer.layerFinished(layer: l, hidden: $0, rows: rows) }
+            if !observers.isEmpty {
+                try x.withUnsafeBufferPointer { h in
+                    for o in observers { try o.layerFinished(layer: l, hidden: h, rows: rows) }
+                }
             }
         }
         cache.advance(by: rows)
@@ -189,6 +192,12 @@ public final class LlamaDecoder: @unchecked Sendable {
         var h = row
         rmsNorm(&h, rows: 1, cols: config.hiddenSize, finalNorm, config.rmsNormEps)
         return h
+    }
+
+    /// lm_head on several rows at once (one pass over the weights): rows [n, hidden] -> [n, vocab].
+    /// No final norm is applied.
+    public func unembed(_ rows: [Float], count: Int) -> [Float] {
+        lmHead(rows, rows: count)
     }
 
     /// Final norm + lm_head on one hidden row [hidden] -> logits [vocab].

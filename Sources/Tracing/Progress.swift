@@ -1,8 +1,9 @@
 import Foundation
 import Models
 
-/// A progress bar on stderr with rate and ETA, for generation steps.
-public final class StepProgress: GenerationObserver {
+/// A progress bar on stderr with rate and ETA, for generation steps; during the prefill it also
+/// reports the decoder layers done (attach it as a decoder observer too).
+public final class StepProgress: GenerationObserver, DecoderObserver {
     let total: Int
     let start = Date()
     var stepStart = Date()
@@ -13,8 +14,24 @@ public final class StepProgress: GenerationObserver {
         self.label = label
     }
 
+    private var inPrefill = false
+    private var layersTotal = 0
+
+    public func layerFinished(layer: Int, hidden: UnsafeBufferPointer<Float>, rows: Int) throws {
+        guard inPrefill, interactive || layer == layersTotal - 1 || (layer + 1) % max(1, layersTotal / 4) == 0 else { return }
+        let done = layer + 1
+        let elapsed = Date().timeIntervalSince(stepStart)
+        let eta = elapsed / Double(done) * Double(max(0, layersTotal - done))
+        let line = "prefill: \(rows) tokens, layer \(done)/\(layersTotal)  " + String(format: "%.1fs, ETA %.0fs", elapsed, eta)
+        FileHandle.standardError.write(Data((line + (interactive ? "   \r" : "\n")).utf8))
+    }
+
+    /// Number of decoder layers, for the prefill progress.
+    public func setLayers(_ n: Int) { layersTotal = n }
+
     public func willRunStep(_ step: Int, queryRows: Int) {
         stepStart = Date()
+        inPrefill = step == 0 && layersTotal > 0
         if step == 0 {
             FileHandle.standardError.write(Data("prefill: \(queryRows) tokens...\(interactive ? "\r" : "\n")".utf8))
         }
@@ -24,6 +41,8 @@ public final class StepProgress: GenerationObserver {
     let interactive = isatty(STDERR_FILENO) != 0
 
     public func didFinishStep(_ step: GenerationStep) {
+        if inPrefill && interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        inPrefill = false
         let done = step.index + 1
         if !interactive && done != total && done % max(1, total / 10) != 0 { return }
         let elapsed = Date().timeIntervalSince(start)

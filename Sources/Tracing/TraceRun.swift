@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Interventions
 import Models
 import Tokenizers
 
@@ -7,6 +8,35 @@ import Tokenizers
 public enum PromptSpec: Sendable {
     case question(String)
     case raw(String)
+}
+
+/// The attention method of a run.
+public enum Method: Sendable {
+    case vanilla
+    case clvs(CLVSConfig)
+
+    public var name: String {
+        switch self {
+        case .vanilla: return "vanilla"
+        case .clvs: return "clvs"
+        }
+    }
+}
+
+/// Which optional tensors a trace records (the default set stays a few MB per token on a 7B model).
+public struct TraceOptions: Sendable, Codable, Equatable {
+    /// `steps.{s}.attention`: the full generating row over all keys.
+    public var fullRows = true
+    /// The logit lens keys (`steps.{s}.lens.*`).
+    public var lens = true
+    /// k of `steps.{s}.lens.top_ids` / `top_probs`.
+    public var lensTopK = 5
+    /// `prefill.attention`: every query row of the prefill ([L, H, T, T]; large).
+    public var prefillRows = false
+    /// `vision.attention.{l}`: the vision tower's attention matrices.
+    public var visionAttention = false
+
+    public init() {}
 }
 
 /// A checkpoint folder loaded for tracing: model, tokenizer, image preprocessor, EOS ids.
@@ -39,14 +69,31 @@ public struct TraceOutcome {
     public let answer: String
     public let promptText: String
     public let geometry: ImageGeometry
-    public let recorder: TraceRecorder
     /// The decoded original image.
     public let image: RGBImage
+    public let method: Method
+    public let options: TraceOptions
+    /// The generating rows as applied (after any intervention).
+    public let recorder: TraceRecorder
+    /// The generating rows before the intervention (nil for vanilla).
+    public let preRecorder: TraceRecorder?
+    public let clvs: CLVSIntervention?
+    public let lens: LogitLensRecorder?
+    let prefill: FullAttentionRecorder?
+    let vision: FullAttentionRecorder?
 }
 
-/// Runs one image-question pair with greedy decoding and records the trace.
+final class Fanout: GenerationObserver {
+    let observers: [GenerationObserver]
+    init(_ o: [GenerationObserver]) { observers = o }
+    func willRunStep(_ step: Int, queryRows: Int) { for o in observers { o.willRunStep(step, queryRows: queryRows) } }
+    func didFinishStep(_ step: GenerationStep) { for o in observers { o.didFinishStep(step) } }
+}
+
+/// Runs one image-question pair with greedy decoding, the given method, and records the trace.
 public func traceOnePair(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec, maxNewTokens: Int,
-                         padToSquare: Bool = false, observer: GenerationObserver? = nil) throws -> TraceOutcome {
+                         padToSquare: Bool = false, method: Method = .vanilla, options: TraceOptions = TraceOptions(),
+                         observer: GenerationObserver? = nil) throws -> TraceOutcome {
     guard maxNewTokens >= 1 else {
         throw ModelError.invalidInput("--max-new-tokens must be at least 1, found \(maxNewTokens)")
     }
@@ -57,63 +104,46 @@ public func traceOnePair(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: Promp
     case let .question(q): text = PromptTemplate.llava15.render(q)
     case let .raw(p): text = PromptTemplate.raw.render(p)
     }
-    let layout = try ckpt.model.layout(prompt: text, tokenizer: ckpt.tokenizer)
-    let tc = ckpt.model.config.text
-    let recorder = TraceRecorder(layers: tc.numHiddenLayers, heads: tc.numAttentionHeads)
-    final class Fanout: GenerationObserver {
-        let observers: [GenerationObserver]
-        init(_ o: [GenerationObserver]) { observers = o }
-        func willRunStep(_ step: Int, queryRows: Int) { for o in observers { o.willRunStep(step, queryRows: queryRows) } }
-        func didFinishStep(_ step: GenerationStep) { for o in observers { o.didFinishStep(step) } }
+    let model = ckpt.model
+    let layout = try model.layout(prompt: text, tokenizer: ckpt.tokenizer)
+    let tc = model.config.text
+    let post = TraceRecorder(layers: tc.numHiddenLayers, heads: tc.numAttentionHeads)
+    var hooks: [AttentionHook] = []
+    var decoderObservers: [DecoderObserver] = []
+    var observers: [GenerationObserver] = [post]
+    var preRecorder: TraceRecorder?
+    var clvs: CLVSIntervention?
+    if case let .clvs(config) = method {
+        let r = TraceRecorder(layers: tc.numHiddenLayers, heads: tc.numAttentionHeads)
+        let c = try CLVSIntervention(config: config, model: model, layout: layout)
+        hooks += [r, c]
+        decoderObservers.append(c)
+        observers.append(r)
+        preRecorder = r
+        clvs = c
     }
-    let fan = Fanout([recorder] + (observer.map { [$0] } ?? []))
-    let result = try ckpt.model.generate(
+    hooks.append(post)
+    var lens: LogitLensRecorder?
+    if options.lens {
+        let l = LogitLensRecorder(decoder: model.decoder, topK: options.lensTopK)
+        decoderObservers.append(l)
+        observers.append(l)
+        lens = l
+    }
+    let prefill = options.prefillRows ? FullAttentionRecorder(tower: .text) : nil
+    let vision = options.visionAttention ? FullAttentionRecorder(tower: .vision) : nil
+    hooks += [prefill, vision].compactMap { $0 }
+    if let observer {
+        observers.append(observer)
+        if let d = observer as? DecoderObserver { decoderObservers.append(d) }
+        if let p = observer as? StepProgress { p.setLayers(tc.numHiddenLayers) }
+    }
+    let result = try model.generate(
         layout: layout, pixels: pre.pixelValues, width: pre.width, height: pre.height,
         options: GenerationOptions(maxNewTokens: maxNewTokens, eosTokenIds: ckpt.eosTokenIds),
-        hooks: [recorder], observer: fan)
+        hooks: hooks, decoderObservers: decoderObservers, observer: Fanout(observers))
     let answer = ckpt.tokenizer.decode(result.generatedIds, skipSpecialTokens: true)
-    return TraceOutcome(result: result, answer: answer, promptText: text, geometry: pre.geometry, recorder: recorder,
-                        image: image)
-}
-
-/// Builds the trace tensors and manifest for an outcome and writes them to `directory`, with the
-/// standard figures unless `figures` is false (all in one atomic rename).
-/// Returns the names of the files written.
-@discardableResult
-public func writeTrace(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckpoint, imageFile: URL,
-                       prompt: PromptSpec, options: [String: String], padToSquare: Bool, figures: Bool = true,
-                       to directory: URL) throws -> [String] {
-    var w = TraceWriter()
-    let layout = outcome.result.layout
-    try w.add(.inputIds, shape: [layout.inputIds.count], ints: layout.inputIds)
-    try w.add(.generatedIds, shape: [outcome.result.steps.count], ints: outcome.result.generatedIds)
-    let cfg = ckpt.model.config
-    for (s, step) in outcome.result.steps.enumerated() {
-        try w.add(.stepLogits(step: s), shape: [step.logits.count], floats: step.logits)
-        let keys = outcome.recorder.keyCounts[s]
-        try w.add(.stepAttention(step: s), shape: [cfg.text.numHiddenLayers, cfg.text.numAttentionHeads, keys],
-                  floats: outcome.recorder.attention[s])
-    }
-    let question: String?
-    let template: String
-    switch prompt {
-    case let .question(q): question = q; template = "llava15"
-    case .raw: question = nil; template = "raw"
-    }
-    let manifest = TraceManifest(
-        model: .init(directory: ckpt.model.directory.path, modelType: "llava", weightLayout: ckpt.model.weightLayout.rawValue,
-                     textLayers: cfg.text.numHiddenLayers, textHeads: cfg.text.numAttentionHeads,
-                     textKeyValueHeads: cfg.text.numKeyValueHeads, vocabSize: cfg.text.vocabSize,
-                     visionLayers: cfg.vision.numHiddenLayers, imageSize: cfg.vision.imageSize, patchSize: cfg.vision.patchSize),
-        prompt: .init(template: template, question: question, text: outcome.promptText),
-        image: .init(file: imageFile.path, padToSquare: padToSquare, geometry: outcome.geometry),
-        inputLength: layout.inputIds.count, imageSpan: layout.image, options: options,
-        answer: outcome.answer, generatedIds: outcome.result.generatedIds, keys: [])
-    var extra: [(String, Data)] = []
-    if figures {
-        let view = TraceView(manifest: manifest, attention: outcome.recorder.attention, keyCounts: outcome.recorder.keyCounts)
-        extra = try standardFigures(view, image: outcome.image)
-    }
-    try w.write(to: directory, manifest: manifest, extra: extra)
-    return ["trace.safetensors", "trace.json"] + extra.map(\.0)
+    return TraceOutcome(result: result, answer: answer, promptText: text, geometry: pre.geometry, image: image,
+                        method: method, options: options, recorder: post, preRecorder: preRecorder, clvs: clvs,
+                        lens: lens, prefill: prefill, vision: vision)
 }

@@ -11,11 +11,31 @@ public struct TraceView {
     public var attention: [[Float]]
     /// Keys of each step (T + s).
     public var keyCounts: [Int]
+    /// Per step: the lens uncertainty per layer (top-10, no final norm), if recorded.
+    public var lensUncertainty: [[Float]]?
+    /// Per step: the layer where CLVS stopped smoothing (nil = never), if CLVS ran.
+    public var clvsStopLayers: [Int?]?
+    /// Per step: attention over the image tokens before the intervention, [L * H * N], if recorded.
+    public var imageAttentionPre: [[Float]]?
 
     public init(manifest: TraceManifest, attention: [[Float]], keyCounts: [Int]) {
         self.manifest = manifest
         self.attention = attention
         self.keyCounts = keyCounts
+    }
+
+    /// A view of an in-memory outcome (before it is written).
+    public init(outcome: TraceOutcome, manifest: TraceManifest) {
+        self.init(manifest: manifest, attention: outcome.recorder.attention, keyCounts: outcome.recorder.keyCounts)
+        lensUncertainty = outcome.lens?.steps.map(\.uncertainty)
+        clvsStopLayers = outcome.clvs?.records.map(\.stopLayer)
+        if let pre = outcome.preRecorder {
+            let span = manifest.imageSpan.range
+            imageAttentionPre = pre.attention.indices.map {
+                imageSliceAndMass(pre.attention[$0], layers: manifest.model.textLayers, heads: manifest.model.textHeads,
+                                  keys: pre.keyCounts[$0], span: span).image
+            }
+        }
     }
 
     /// Reads a trace directory written by `clvs-trace run`.
@@ -36,6 +56,9 @@ public struct TraceView {
         let L = manifest.model.textLayers, H = manifest.model.textHeads
         for s in manifest.generatedIds.indices {
             let name = TraceKey.stepAttention(step: s).name
+            guard file.tensors[name] != nil else {
+                throw TraceError.io(path: file.url.path, reason: "tensor '\(name)' is absent (the trace was recorded without full rows)")
+            }
             let info = try file.info(name)
             guard info.shape.count == 3, info.shape[0] == L, info.shape[1] == H else {
                 throw TraceError.io(path: file.url.path, reason: "tensor '\(name)' has shape \(info.shape), expected [\(L), \(H), keys]")
@@ -43,7 +66,21 @@ public struct TraceView {
             attention.append(try file.floats(name))
             keys.append(info.shape[2])
         }
-        return TraceView(manifest: manifest, attention: attention, keyCounts: keys)
+        var view = TraceView(manifest: manifest, attention: attention, keyCounts: keys)
+        let S = manifest.generatedIds.count
+        if file.tensors[TraceKey.lensUncertainty(step: 0).name] != nil {
+            view.lensUncertainty = try (0..<S).map { try file.floats(TraceKey.lensUncertainty(step: $0).name) }
+        }
+        if file.tensors[TraceKey.clvsStopLayer(step: 0).name] != nil {
+            view.clvsStopLayers = try (0..<S).map { s -> Int? in
+                let v = try file.int64s(TraceKey.clvsStopLayer(step: s).name).first ?? -1
+                return v < 0 ? nil : Int(v)
+            }
+        }
+        if file.tensors[TraceKey.imageAttention(step: 0, stage: .pre).name] != nil {
+            view.imageAttentionPre = try (0..<S).map { try file.floats(TraceKey.imageAttention(step: $0, stage: .pre).name) }
+        }
+        return view
     }
 
     public var layers: Int { manifest.model.textLayers }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Interventions
 import Models
 import SafeTensors
 
@@ -10,7 +11,7 @@ public enum TraceError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .outputExists(p): return "\(p): output directory exists and is not empty"
+        case let .outputExists(p): return "\(p): output directory exists and is not empty (use --force to replace it)"
         case let .io(p, r): return "\(p): \(r)"
         }
     }
@@ -47,8 +48,15 @@ public struct TraceManifest: Codable, Sendable {
         public var padToSquare: Bool
         public var geometry: ImageGeometry
     }
+    /// The attention method and its settings.
+    public struct MethodInfo: Codable, Sendable {
+        public var name: String
+        public var clvs: CLVSConfig?
+    }
     public var format = "clvs-trace"
     public var version = 1
+    public var method: MethodInfo?
+    public var record: TraceOptions?
     public var model: ModelInfo
     public var prompt: PromptInfo
     public var image: ImageInfo
@@ -79,42 +87,59 @@ public struct TraceWriter {
         keys.append(.init(name: key.name, dtype: "I64", shape: shape, shapeDoc: key.shapeDoc, meaning: key.meaning))
     }
 
-    /// Checks that `directory` can receive a trace (absent, or an empty directory).
-    public static func checkWritable(_ directory: URL) throws {
+    /// Checks that `directory` can receive output: absent, an empty directory, or (with `force`)
+    /// an existing directory that will be replaced.
+    public static func checkWritable(_ directory: URL, force: Bool = false) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: directory.path, isDirectory: &isDir) {
             guard isDir.boolValue else { throw TraceError.io(path: directory.path, reason: "exists and is not a directory") }
             let entries = (try? fm.contentsOfDirectory(atPath: directory.path)) ?? []
-            guard entries.isEmpty else { throw TraceError.outputExists(directory.path) }
+            guard entries.isEmpty || force else { throw TraceError.outputExists(directory.path) }
         }
     }
 
-    /// Writes the files; `extra` are additional (name, data) files written in the same step.
-    public func write(to directory: URL, manifest: TraceManifest, extra: [(String, Data)] = []) throws {
-        try Self.checkWritable(directory)
-        let fm = FileManager.default
-        let parent = directory.deletingLastPathComponent()
-        let tmp = parent.appendingPathComponent(".\(directory.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try? fm.removeItem(at: tmp)
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-            try tensors.serialized().write(to: tmp.appendingPathComponent("trace.safetensors"))
-            var m = manifest
-            m.keys = keys
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            enc.keyEncodingStrategy = .convertToSnakeCase
-            try enc.encode(m).write(to: tmp.appendingPathComponent("trace.json"))
-            for (name, data) in extra { try data.write(to: tmp.appendingPathComponent(name)) }
-            if fm.fileExists(atPath: directory.path) { try fm.removeItem(at: directory) }  // empty (checked)
-            try fm.moveItem(at: tmp, to: directory)
-        } catch let e as TraceError {
-            try? fm.removeItem(at: tmp)
-            throw e
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw TraceError.io(path: directory.path, reason: "cannot write trace: \(error.localizedDescription)")
+    /// The two trace files: (name, bytes).
+    public func files(manifest: TraceManifest) throws -> [(String, Data)] {
+        var m = manifest
+        m.keys = keys
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return [("trace.safetensors", try tensors.serialized()), ("trace.json", try enc.encode(m))]
+    }
+
+    /// Writes the trace files and `extra` files into `directory` atomically (see `commitDirectory`).
+    public func write(to directory: URL, manifest: TraceManifest, extra: [(String, Data)] = [], force: Bool = false) throws {
+        let all = try files(manifest: manifest) + extra
+        try commitDirectory(directory, force: force) { tmp in
+            for (name, data) in all { try data.write(to: tmp.appendingPathComponent(name)) }
         }
+    }
+}
+
+/// Fills a new directory through `populate` in a hidden sibling, then renames it into place, so
+/// an interrupted run never leaves output that looks complete. An existing non-empty directory is
+/// an error unless `force`, in which case it is replaced only after the new one is complete.
+public func commitDirectory(_ directory: URL, force: Bool, populate: (URL) throws -> Void) throws {
+    try TraceWriter.checkWritable(directory, force: force)
+    let fm = FileManager.default
+    let parent = directory.deletingLastPathComponent()
+    let pid = ProcessInfo.processInfo.processIdentifier
+    let tmp = parent.appendingPathComponent(".\(directory.lastPathComponent).partial-\(pid)")
+    let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(pid)")
+    do {
+        try? fm.removeItem(at: tmp)
+        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        try populate(tmp)
+        if fm.fileExists(atPath: directory.path) { try fm.moveItem(at: directory, to: old) }
+        try fm.moveItem(at: tmp, to: directory)
+        try? fm.removeItem(at: old)
+    } catch {
+        try? fm.removeItem(at: tmp)
+        if !fm.fileExists(atPath: directory.path), fm.fileExists(atPath: old.path) { try? fm.moveItem(at: old, to: directory) }
+        if error is CocoaError { throw TraceError.io(path: directory.path, reason: "cannot write: \(error.localizedDescription)") }
+        throw error
     }
 }

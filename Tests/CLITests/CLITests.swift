@@ -75,6 +75,17 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(ids[(span?["start"] as? Int) ?? 0], 32000)
         XCTAssertFalse(r.stdout.isEmpty)
 
+        // Logit lens: after the last layer with the final norm, the lens is the model's output.
+        for s in 0..<gen.count {
+            let top = try file.int64s("steps.\(s).lens.top_ids"), k = top.count / layers
+            XCTAssertEqual(top[(layers - 1) * k], gen[s])
+            let u = try file.floats("steps.\(s).lens.uncertainty")
+            XCTAssertEqual(u.count, layers)
+            XCTAssertTrue(u.allSatisfy { $0 >= 0 && $0 <= 1 })
+            let mass = try file.floats("steps.\(s).attention_mass.post")
+            for r in 0..<(layers * heads) { XCTAssertEqual(mass[3 * r] + mass[3 * r + 1] + mass[3 * r + 2], 1, accuracy: 1e-4) }
+        }
+
         // The standard figures, written in the same atomic step.
         for name in ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png"] {
             let img = try ImageIO.load(out.appendingPathComponent(name))
@@ -99,13 +110,63 @@ final class CLITests: XCTestCase {
         let p = try run(["plot", "--trace", out.path, "--out", figs.path, "--step", "1"])
         XCTAssertEqual(p.status, 0, p.stderr)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: figs.path)),
-                       ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png"])
+                       ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png", "uncertainty.png"])
         let badStep = try run(["plot", "--trace", out.path, "--out", figs.path, "--step", "99"])
         XCTAssertNotEqual(badStep.status, 0)
         XCTAssertTrue(badStep.stderr.contains("--step 99"), badStep.stderr)
         let notTrace = try run(["plot", "--trace", tmp.path])
         XCTAssertNotEqual(notTrace.status, 0)
         XCTAssertTrue(notTrace.stderr.contains("trace.json"), notTrace.stderr)
+    }
+
+    func testCLVSRunCompareAndForce() throws {
+        let out = tmp.appendingPathComponent("clvs")
+        let r = try run(["--out", out.path, "--method", "clvs", "--delta", "1.01", "--max-new-tokens", "2", "--no-figures"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let file = try SafeTensorsFile(url: out.appendingPathComponent("trace.safetensors"))
+        let layers = 8, heads = 4, n = 64
+        // delta above 1 stops at the first check (L / 2 + 1 = 5) in every step.
+        XCTAssertEqual(try file.int64s("steps.0.clvs.stop_layer"), [5])
+        XCTAssertEqual(try file.info("steps.0.clvs.stop_layer").shape, [])
+        XCTAssertEqual(try file.info("steps.1.clvs.memory").shape, [layers, n])
+        XCTAssertEqual(try file.info("steps.0.image_attention.pre").shape, [layers, heads, n])
+        let pre = try file.floats("steps.0.image_attention.pre"), post = try file.floats("steps.0.image_attention.post")
+        // Layer 0 is replaced (unified positions) and layers 1..5 smoothed; after the stop, rows are untouched.
+        let layerSize = heads * n
+        XCTAssertGreaterThan(maxAbs(pre[0..<layerSize], post[0..<layerSize]), 1e-4)
+        XCTAssertGreaterThan(maxAbs(pre[(3 * layerSize)..<(4 * layerSize)], post[(3 * layerSize)..<(4 * layerSize)]), 1e-6)
+        XCTAssertEqual(maxAbs(pre[(6 * layerSize)...], post[(6 * layerSize)...]), 0)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("trace.json"))) as? [String: Any]
+        let method = manifest?["method"] as? [String: Any]
+        XCTAssertEqual(method?["name"] as? String, "clvs")
+        XCTAssertEqual((method?["clvs"] as? [String: Any])?["delta"] as? Double ?? 0, 1.01, accuracy: 1e-6)
+
+        // Not empty: refused without --force, replaced with it.
+        let again = try run(["--out", out.path, "--compare", "--max-new-tokens", "1"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("--force"), again.stderr)
+        let forced = try run(["--out", out.path, "--compare", "--max-new-tokens", "1", "--force"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        let entries = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
+        XCTAssertTrue(entries.isSuperset(of: ["vanilla", "clvs", "compare_attention_layers.png", "compare_image_mass.png"]), "\(entries)")
+        XCTAssertFalse(entries.contains("trace.json"), "the old single-run trace must be gone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("vanilla/steps").path))
+        let v = try SafeTensorsFile(url: out.appendingPathComponent("vanilla/trace.safetensors"))
+        XCTAssertNil(v.tensors["steps.0.clvs.memory"])
+        XCTAssertNil(v.tensors["steps.0.image_attention.pre"])
+        XCTAssertNotNil(try SafeTensorsFile(url: out.appendingPathComponent("clvs/trace.safetensors")).tensors["steps.0.clvs.memory"])
+    }
+
+    func testBadHyperparameters() throws {
+        let out = tmp.appendingPathComponent("h")
+        try assertFails(["--out", out.path, "--method", "clvs", "--lambda", "3"], mentions: "lambda", out: out)
+        try assertFails(["--out", out.path, "--method", "clvs", "--gamma", "-0.5"], mentions: "gamma", out: out)
+        try assertFails(["--out", out.path, "--method", "clvs", "--delta", "nan"], mentions: "delta", out: out)
+        try assertFails(["--out", out.path, "--method", "clvs", "--first-check-layer", "8"], mentions: "first-check-layer", out: out)
+    }
+
+    func maxAbs(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? 0
     }
 
     func assertFails(_ args: [String], mentions: String, out: URL, line: UInt = #line) throws {

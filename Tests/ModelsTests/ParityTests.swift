@@ -126,7 +126,7 @@ final class ParityTests: XCTestCase {
         }
         let result = try model.generate(layout: layout, pixels: refPixels, width: cfg.vision.imageSize, height: cfg.vision.imageSize,
                                         options: GenerationOptions(maxNewTokens: 5, stopAtEOS: false, eosTokenIds: ckpt.eosTokenIds),
-                                        hooks: [recorder], decoderObserver: hidden, observer: Fan(recorder, StepStopper(hidden)))
+                                        hooks: [recorder], decoderObservers: [hidden], observer: Fan(recorder, StepStopper(hidden)))
         XCTAssertEqual(result.generatedIds, try ref.ints("generated_ids"), "\(name) greedy ids")
 
         let L = cfg.text.numHiddenLayers, H = cfg.text.numAttentionHeads, T = layout.inputIds.count
