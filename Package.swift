@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["_CCairo", "Imaging"]),
         .target(name: "Tracing", dependencies: ["Models", "Interventions", "SafeTensors", "Imaging", "Tokenizers", "Plotting", "Analysis"]),
         .target(name: "Analysis", dependencies: ["Imaging"]),
-        .target(name: "Benchmarks", dependencies: ["Tracing", "Models", "Imaging", "Tokenizers"], exclude: ["README.md"]),
+        .target(name: "Benchmarks", dependencies: ["Tracing", "Interventions", "Models", "Imaging", "Tokenizers"], exclude: ["README.md"]),
         .executableTarget(
             name: "clvs-trace",
             dependencies: ["Models", "Interventions", "Tracing", "Imaging", "Analysis", "Benchmarks",
@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "InterventionsTests", dependencies: ["Interventions", "Models", "Tensors", "SafeTensors"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Tracing", "Imaging", "clvs-trace"], exclude: ["Fixtures"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Interventions", "Tracing", "Imaging", "clvs-trace"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),
         .testTarget(name: "ExamplesTests", dependencies: ["SafeTensors", "Imaging", "Tracing",
                                                           "trace-peak-layer", "gamma-sweep", "plot-trace"]),

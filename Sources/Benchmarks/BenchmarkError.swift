@@ -21,8 +21,6 @@ public enum BenchmarkError: Error, CustomStringConvertible, Equatable {
     case notScorable(String)
     /// A command-line value is invalid.
     case invalidOption(option: String, reason: String)
-    /// A method that this build cannot run.
-    case methodUnavailable(String)
 
     public var description: String {
         switch self {
@@ -41,7 +39,6 @@ public enum BenchmarkError: Error, CustomStringConvertible, Equatable {
         case let .inconsistent(message): return message
         case let .notScorable(message): return message
         case let .invalidOption(option, reason): return "\(option): \(reason)"
-        case let .methodUnavailable(message): return message
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Interventions
 import Tracing
 
 /// Something that answers one image-question pair with greedy decoding: the runner's only view
@@ -10,9 +11,11 @@ public protocol AnswerEngine {
     func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?) throws -> String
 }
 
-/// The unmodified model: `traceOnePair` with greedy decoding, and `writeTrace` when a trace is asked for.
-public final class VanillaEngine: AnswerEngine {
+/// The model with a method (vanilla or CLVS): `traceOnePair` with greedy decoding, and
+/// `writeTrace` when a trace is asked for.
+public final class ModelEngine: AnswerEngine {
     public let checkpoint: LoadedCheckpoint
+    public let method: Tracing.Method
     /// Pad the image to a square with the mean colour first (LLaVA-1.5's `image_aspect_ratio=pad`,
     /// which its evaluation scripts use).
     public let padToSquare: Bool
@@ -20,32 +23,35 @@ public final class VanillaEngine: AnswerEngine {
     public let traceFigures: Bool
 
     /// An engine on a loaded checkpoint.
-    public init(checkpoint: LoadedCheckpoint, padToSquare: Bool = true, traceFigures: Bool = false) {
+    public init(checkpoint: LoadedCheckpoint, method: Tracing.Method = .vanilla, padToSquare: Bool = true, traceFigures: Bool = false) {
         self.checkpoint = checkpoint
+        self.method = method
         self.padToSquare = padToSquare
         self.traceFigures = traceFigures
     }
 
-    /// Greedy answer with the unmodified model; writes the trace when asked. Without a trace
-    /// folder nothing optional is recorded (the logit lens alone costs an unembedding per layer
-    /// and step); with one, the trace has the default keys.
+    /// Greedy answer; writes the trace when asked. Without a trace folder nothing optional is
+    /// recorded (the logit lens alone costs an unembedding pass per step); with one, the trace has
+    /// the default keys.
     public func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?) throws -> String {
         var options = TraceOptions()
-        if traceDirectory == nil { options.lens = false }
+        if traceDirectory == nil {
+            options.lens = false
+            options.fullRows = false
+        }
         let outcome = try traceOnePair(checkpoint, imageFile: image, prompt: prompt, maxNewTokens: maxNewTokens,
-                                       padToSquare: padToSquare, method: .vanilla, options: options)
+                                       padToSquare: padToSquare, method: method, options: options)
         if let traceDirectory {
             try writeTrace(outcome, checkpoint: checkpoint, imageFile: image, prompt: prompt,
                            options: ["max_new_tokens": "\(maxNewTokens)", "pad_to_square": "\(padToSquare)",
-                                     "method": EvalMethod.vanilla.rawValue, "decoding": "greedy"],
+                                     "method": method.name, "decoding": "greedy"],
                            padToSquare: padToSquare, figures: traceFigures, to: traceDirectory)
         }
         return outcome.answer
     }
 }
 
-/// The engine for a method. `clvs` is not available in this build yet: the CLVS intervention
-/// lives in the `Interventions` target, which replaces this case.
+/// The engine for a method; CLVS settings are validated against the model (layers, vocabulary).
 public func makeEngine(method: EvalMethod, settings: MethodSettings, checkpoint: LoadedCheckpoint,
                        padToSquare: Bool = true, traceFigures: Bool = false) throws -> AnswerEngine {
     guard settings.method == method else {
@@ -53,8 +59,14 @@ public func makeEngine(method: EvalMethod, settings: MethodSettings, checkpoint:
     }
     switch method {
     case .vanilla:
-        return VanillaEngine(checkpoint: checkpoint, padToSquare: padToSquare, traceFigures: traceFigures)
+        return ModelEngine(checkpoint: checkpoint, method: .vanilla, padToSquare: padToSquare, traceFigures: traceFigures)
     case .clvs:
-        throw BenchmarkError.methodUnavailable("method clvs is not available in this build")
+        let defaults = CLVSConfig()
+        let config = CLVSConfig(lambda: Float(settings.lambda ?? Double(defaults.lambda)),
+                                gamma: Float(settings.gamma ?? Double(defaults.gamma)),
+                                delta: Float(settings.delta ?? Double(defaults.delta)))
+        let text = checkpoint.model.config.text
+        try config.validate(layers: text.numHiddenLayers, vocabulary: text.vocabSize)
+        return ModelEngine(checkpoint: checkpoint, method: .clvs(config), padToSquare: padToSquare, traceFigures: traceFigures)
     }
 }

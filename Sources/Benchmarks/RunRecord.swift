@@ -1,4 +1,5 @@
 import Foundation
+import Interventions
 
 /// The decoding method a benchmark run uses (the name and the settings recorded per answer; the
 /// engine built from it is `makeEngine`'s business).
@@ -19,7 +20,8 @@ public struct MethodSettings: Codable, Equatable, Sendable {
     /// CLVS uncertainty threshold for early termination (`delta <= 0` disables it).
     public var delta: Double?
 
-    /// CLVS defaults for LLaVA-1.5 (`clvs-method.md`).
+    /// CLVS defaults for LLaVA-1.5 (`clvs-method.md`), as the decimals the answer files record;
+    /// they equal `CLVSConfig()`'s (a test checks it).
     public static let clvsDefaults = (lambda: 0.8, gamma: 0.8, delta: 0.5)
 
     /// Vanilla settings.
@@ -34,8 +36,8 @@ public struct MethodSettings: Codable, Equatable, Sendable {
     }
 
     /// Validated settings for `method` from the optional command-line values: for `clvs`,
-    /// missing values take the defaults; `lambda` must be in [0, 2], `gamma` in [0, 1], `delta`
-    /// finite. For `vanilla`, giving any of them is an error. (lambda > 2 is outside what the CLVS intervention accepts.)
+    /// missing values take the defaults and the ranges are `CLVSConfig.validate`'s (`lambda` in
+    /// [0, 2], `gamma` in [0, 1], `delta` finite). For `vanilla`, giving any of them is an error.
     public static func make(method: EvalMethod, lambda: Double?, gamma: Double?, delta: Double?) throws -> MethodSettings {
         switch method {
         case .vanilla:
@@ -45,11 +47,11 @@ public struct MethodSettings: Codable, Equatable, Sendable {
             return .vanilla
         case .clvs:
             let l = lambda ?? clvsDefaults.lambda, g = gamma ?? clvsDefaults.gamma, d = delta ?? clvsDefaults.delta
-            guard l.isFinite, l >= 0, l <= 2 else {
-                throw BenchmarkError.invalidOption(option: "--lambda", reason: "must be in [0, 2] (< 1 convex smoothing, >= 1 additive), found \(l)")
+            do {
+                try CLVSConfig(lambda: Float(l), gamma: Float(g), delta: Float(d)).validate()
+            } catch let InterventionError.invalidSetting(name, value, reason) {
+                throw BenchmarkError.invalidOption(option: "--\(name)", reason: "\(reason), found \(value)")
             }
-            guard g.isFinite, g >= 0, g <= 1 else { throw BenchmarkError.invalidOption(option: "--gamma", reason: "must be in [0, 1], found \(g)") }
-            guard d.isFinite else { throw BenchmarkError.invalidOption(option: "--delta", reason: "must be a finite number, found \(d)") }
             return MethodSettings(method: .clvs, lambda: l, gamma: g, delta: d)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Interventions
 import Tracing
 import XCTest
 @testable import Benchmarks
@@ -202,6 +203,10 @@ final class RunnerTests: XCTestCase {
     }
 
     func testMethodSettingsAndEngineFactory() throws {
+        let c = CLVSConfig()
+        XCTAssertEqual(Float(MethodSettings.clvsDefaults.lambda), c.lambda)
+        XCTAssertEqual(Float(MethodSettings.clvsDefaults.gamma), c.gamma)
+        XCTAssertEqual(Float(MethodSettings.clvsDefaults.delta), c.delta)
         XCTAssertEqual(try MethodSettings.make(method: .clvs, lambda: nil, gamma: nil, delta: nil),
                        MethodSettings(method: .clvs, lambda: 0.8, gamma: 0.8, delta: 0.5))
         XCTAssertThrowsError(try MethodSettings.make(method: .vanilla, lambda: 0.5, gamma: nil, delta: nil)) { XCTAssertTrue("\($0)".contains("--lambda")) }
