@@ -109,6 +109,6 @@ struct EvalCommand: ParsableCommand {
 /// Placeholder engine for checking a selection before the model is loaded.
 private struct NoEngine: AnswerEngine {
     func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?) throws -> String {
-        throw BenchmarkError.methodUnavailable("no engine")
+        throw BenchmarkError.invalidOption(option: "--model", reason: "no model is loaded while the selection is checked")
     }
 }
