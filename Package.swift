@@ -22,7 +22,7 @@ let package = Package(
 
         .target(name: "JSONCore"),
         .target(name: "Tensors", dependencies: ["_COpenBLAS"]),
-        .target(name: "SafeTensors", dependencies: ["_CHalf"]),
+        .target(name: "SafeTensors", dependencies: ["_CHalf", "JSONCore"]),
         .target(name: "_CHalf"),
         .target(name: "Tokenizers"),
         .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
