@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["_COpenBLAS"]),
         .target(name: "SafeTensors", dependencies: ["_CHalf", "JSONCore"]),
         .target(name: "_CHalf"),
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["JSONCore"]),
         .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
         .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers"]),
         .target(name: "Interventions", dependencies: ["Models", "Tensors"]),
@@ -40,7 +40,7 @@ let package = Package(
 
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSONCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tracing", "Imaging", "Tokenizers", "SafeTensors"],
                     exclude: ["Fixtures"]),
