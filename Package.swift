@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "_CHalf"),
         .target(name: "Tokenizers", dependencies: ["JSONCore"]),
         .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
-        .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers"]),
+        .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers", "JSONCore"]),
         .target(name: "Interventions", dependencies: ["Models", "Tensors"]),
         .target(name: "Plotting", dependencies: ["_CCairo", "Imaging"]),
         .target(name: "Tracing", dependencies: ["Models", "Interventions", "SafeTensors", "Imaging", "Tokenizers", "Plotting", "Analysis"]),
