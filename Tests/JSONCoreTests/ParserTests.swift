@@ -315,10 +315,17 @@ final class ParserTests: XCTestCase {
         let fromArray = try JSONParser.parse(Array(text.utf8))
         let fromData = try JSONParser.parse(Data(text.utf8))
         let fromRaw = try Data(text.utf8).withUnsafeBytes { raw throws(JSONParseError) in try JSONParser.parse(raw) }
-        let fromNonContiguous = try JSONParser.parse(text.utf8)  // String.UTF8View: copied first
+        let fromUTF8View = try JSONParser.parse(text.utf8)
+        let lazyBytes = text.utf8.lazy.map { $0 }  // no contiguous storage: copied first
+        XCTAssertNil(lazyBytes.withContiguousStorageIfAvailable { _ in 0 })
+        let fromNonContiguous = try JSONParser.parse(lazyBytes)
         XCTAssertEqual(fromArray, fromData)
         XCTAssertEqual(fromArray, fromRaw)
+        XCTAssertEqual(fromArray, fromUTF8View)
         XCTAssertEqual(fromArray, fromNonContiguous)
+        XCTAssertThrowsError(try JSONParser.parse("[1,]".utf8.lazy.map { $0 })) { e in
+            XCTAssertEqual((e as? JSONParseError)?.offset, 3)
+        }
         XCTAssertEqual(parseError([UInt8]())?.offset, 0)
     }
 
