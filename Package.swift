@@ -8,7 +8,7 @@ let package = Package(
     name: "clvs",
     products: [
         .executable(name: "clvs-trace", targets: ["clvs-trace"]),
-        .library(name: "CLVS", targets: ["Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Interventions", "Tracing", "Analysis", "Plotting", "Benchmarks"]),
+        .library(name: "CLVS", targets: ["JSONCore", "Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Interventions", "Tracing", "Analysis", "Plotting", "Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,12 +20,13 @@ let package = Package(
         .systemLibrary(name: "_CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "_CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
+        .target(name: "JSONCore"),
         .target(name: "Tensors", dependencies: ["_COpenBLAS"]),
-        .target(name: "SafeTensors", dependencies: ["_CHalf"]),
+        .target(name: "SafeTensors", dependencies: ["_CHalf", "JSONCore"]),
         .target(name: "_CHalf"),
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["JSONCore"]),
         .target(name: "Imaging", dependencies: ["_CPNG", "_CJPEG"]),
-        .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers"]),
+        .target(name: "Models", dependencies: ["Tensors", "SafeTensors", "Tokenizers", "JSONCore"]),
         .target(name: "Interventions", dependencies: ["Models", "Tensors"]),
         .target(name: "Plotting", dependencies: ["_CCairo", "Imaging"]),
         .target(name: "Tracing", dependencies: ["Models", "Interventions", "SafeTensors", "Imaging", "Tokenizers", "Plotting", "Analysis"]),
@@ -38,8 +39,9 @@ let package = Package(
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),
 
+        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSONCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tracing", "Imaging", "Tokenizers", "SafeTensors"],
                     exclude: ["Fixtures"]),

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// A checkpoint made of one or more safetensors files, addressed by tensor name.
 ///
@@ -140,30 +141,35 @@ public final class SafeTensorsArchive: @unchecked Sendable {
             guard String(validating: raw, as: UTF8.self) != nil else {
                 throw SafeTensorsError.invalidIndex(file: path, field: "", reason: "not valid UTF-8")
             }
-            do throws(JSONParser.Failure) {
-                return try JSONParser.parse(raw)
-            } catch let failure {
-                switch failure {
+            do throws(JSONParseError) {
+                return try JSONParser.parse(raw, options: headerJSONOptions)
+            } catch {
+                switch error {
                 case let .syntax(offset, reason):
                     throw SafeTensorsError.invalidIndex(file: path, field: "", reason: "invalid JSON at byte \(offset): \(reason)")
-                case let .duplicateKey(_, key):
-                    throw SafeTensorsError.invalidIndex(file: path, field: key, reason: "duplicate key")
+                case let .duplicateKey(_, _, key):
+                    throw SafeTensorsError.invalidIndex(file: path, field: String(decoding: key, as: UTF8.self), reason: "duplicate key")
                 }
             }
         }
         guard case .object = root else {
             throw SafeTensorsError.invalidIndex(file: path, field: "", reason: "top level is \(root.typeName), expected an object")
         }
-        guard let mapValue = root["weight_map"] else { throw SafeTensorsError.indexMissingWeightMap(file: path) }
-        guard case let .object(pairs) = mapValue else {
+        guard let mapValue = root.member("weight_map") else { throw SafeTensorsError.indexMissingWeightMap(file: path) }
+        guard case let .object(members) = mapValue else {
             throw SafeTensorsError.invalidIndex(file: path, field: "weight_map",
                                                 reason: "expected an object, found \(mapValue.typeName)")
         }
         var map: [String: String] = [:]
-        for (tensor, v) in pairs {
-            guard case let .string(shard) = v else {
+        for m in members {
+            let tensor = m.keyString
+            guard let shard = m.value.stringValue else {
                 throw SafeTensorsError.invalidIndex(file: path, field: "weight_map.\(tensor)",
-                                                    reason: "expected a shard file name, found \(v.typeName)")
+                                                    reason: "expected a shard file name, found \(m.value.typeName)")
+            }
+            // Names equal as Strings but not as bytes would collide in `map`.
+            guard map[tensor] == nil else {
+                throw SafeTensorsError.invalidIndex(file: path, field: tensor, reason: "duplicate key")
             }
             let parts = shard.split(separator: "/", omittingEmptySubsequences: false)
             guard !shard.isEmpty, !shard.hasPrefix("/"), !parts.contains(".."), !parts.contains("") else {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -51,26 +52,35 @@ enum SafeTensorsHeader {
             throw SafeTensorsError.headerNotUTF8(file: file)
         }
         let root: JSONValue
-        do throws(JSONParser.Failure) {
-            root = try JSONParser.parse(headerBytes)
-        } catch let failure {
-            switch failure {
+        do throws(JSONParseError) {
+            root = try JSONParser.parse(headerBytes, options: headerJSONOptions)
+        } catch {
+            switch error {
             case let .syntax(offset, reason):
                 throw SafeTensorsError.headerInvalidJSON(file: file, offset: offset, reason: reason)
-            case let .duplicateKey(path, key):
-                throw SafeTensorsError.duplicateKey(file: file, context: path, key: key)
+            case let .duplicateKey(_, _, key):
+                throw SafeTensorsError.duplicateKey(file: file, context: error.headerContext,
+                                                    key: String(decoding: key, as: UTF8.self))
             }
         }
-        guard case let .object(pairs) = root else { throw SafeTensorsError.headerNotObject(file: file) }
+        guard case let .object(members) = root else { throw SafeTensorsError.headerNotObject(file: file) }
 
         var metadata: [String: String] = [:]
         var entries: [Entry] = []
-        entries.reserveCapacity(pairs.count)
-        for (key, value) in pairs {
+        entries.reserveCapacity(members.count)
+        // The parser compares keys by bytes; names are Swift Strings from here on, which compare by
+        // canonical equivalence, so two such names would collide in `tensors`: reject them as well.
+        var names = Set<String>()
+        names.reserveCapacity(members.count)
+        for m in members {
+            let key = m.keyString
+            guard names.insert(key).inserted else {
+                throw SafeTensorsError.duplicateKey(file: file, context: "the header", key: key)
+            }
             if key == "__metadata__" {
-                metadata = try parseMetadata(value, file: file)
+                metadata = try parseMetadata(m.value, file: file)
             } else {
-                entries.append(try parseEntry(name: key, value: value, file: file))
+                entries.append(try parseEntry(name: key, value: m.value, file: file))
             }
         }
 
@@ -121,14 +131,18 @@ enum SafeTensorsHeader {
         switch value {
         case .null:
             return [:]
-        case let .object(pairs):
+        case let .object(members):
             var out: [String: String] = [:]
-            for (k, v) in pairs {
-                guard case let .string(s) = v else {
+            for m in members {
+                let k = m.keyString
+                guard case let .string(s) = m.value else {
                     throw SafeTensorsError.invalidMetadata(file: file, key: k,
-                                                           reason: "expected a string value, found \(v.typeName)")
+                                                           reason: "expected a string value, found \(m.value.typeName)")
                 }
-                out[k] = s
+                // Keys equal as Strings but not as bytes would collide in the dictionary.
+                guard out.updateValue(String(decoding: s, as: UTF8.self), forKey: k) == nil else {
+                    throw SafeTensorsError.duplicateKey(file: file, context: "entry \"__metadata__\"", key: k)
+                }
             }
             return out
         default:
@@ -140,10 +154,10 @@ enum SafeTensorsHeader {
     private static func parseEntry(name: String, value: JSONValue, file: String) throws -> Entry {
         guard case .object = value else { throw SafeTensorsError.entryNotObject(file: file, tensor: name) }
 
-        guard let dtypeValue = value["dtype"] else {
+        guard let dtypeValue = value.member("dtype") else {
             throw SafeTensorsError.missingField(file: file, tensor: name, field: "dtype")
         }
-        guard case let .string(dtypeName) = dtypeValue else {
+        guard let dtypeName = dtypeValue.stringValue else {
             throw SafeTensorsError.invalidField(file: file, tensor: name, field: "dtype",
                                                 reason: "expected a string, found \(dtypeValue.typeName)")
         }
@@ -154,7 +168,7 @@ enum SafeTensorsHeader {
             throw SafeTensorsError.unknownDType(file: file, tensor: name, dtype: dtypeName)
         }
 
-        guard let shapeValue = value["shape"] else {
+        guard let shapeValue = value.member("shape") else {
             throw SafeTensorsError.missingField(file: file, tensor: name, field: "shape")
         }
         guard case let .array(dims) = shapeValue else {
@@ -172,7 +186,7 @@ enum SafeTensorsHeader {
             }
         }
 
-        guard let offsetsValue = value["data_offsets"] else {
+        guard let offsetsValue = value.member("data_offsets") else {
             throw SafeTensorsError.missingField(file: file, tensor: name, field: "data_offsets")
         }
         guard case let .array(offsets) = offsetsValue else {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// Third pipeline stage: turns one pre-tokenised piece (UTF-8 bytes) into token ids.
 /// Mirrors a `model` of the Rust `tokenizers` library.
@@ -62,7 +63,7 @@ struct BPEModel: TokenizationModel {
         reverse.reserveCapacity(entries.count)
         var maxId = -1
         for e in entries {
-            guard case .number(_, let iv) = e.value, let id = iv, id >= 0, id <= Int(Int32.max) else {
+            guard case .number(let n) = e.value, let id = n.intValue, id >= 0, id <= Int(Int32.max) else {
                 // Slow path only to build the precise error.
                 let c = JSONCursor(e.value, path: "\(vocabCursor.path)[\(String(decoding: e.key, as: UTF8.self).debugDescription)]", file: m.file)
                 _ = try c.int()

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// GPT-2's reversible byte <-> printable character table used by byte-level BPE: bytes that are
 /// printable Latin-1 (`!`..`~`, `¡`..`¬`, `®`..`ÿ`) map to themselves, the other 68 bytes map in

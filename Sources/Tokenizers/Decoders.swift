@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// The decoding chain: turns token strings back into text. Mirrors a `decoder` of the Rust
 /// `tokenizers` library (`decode_chain`); the final text is the concatenation of the output.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// First pipeline stage: rewrites one piece of input text (the text between two added tokens).
 /// Text is UTF-8 bytes. Mirrors the `normalizers` of the Rust `tokenizers` library.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// Fourth pipeline stage: adds special tokens around the model output of one sequence.
 /// Mirrors a `post_processor` of the Rust `tokenizers` library (single-sequence case).

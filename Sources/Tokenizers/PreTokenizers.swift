@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// One piece of text moving through the pipeline.
 struct TextPiece: Sendable {

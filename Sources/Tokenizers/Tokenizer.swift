@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// A Hugging Face `tokenizer.json` tokenizer with the semantics of the Rust `tokenizers` library.
 ///
@@ -39,7 +40,7 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// Reads `tokenizer.json` content held in memory; `sourceName` is used in error messages.
     public convenience init(data: Data, sourceName: String) throws {
-        let root = try JSONParser(file: sourceName).parse(data)
+        let root = try parseJSON(data, file: sourceName)
         try self.init(json: JSONCursor(root, file: sourceName), config: nil)
     }
 
@@ -50,16 +51,16 @@ public final class Tokenizer: @unchecked Sendable {
     /// LLaMA tokenizers; otherwise the post-processor of `tokenizer.json` is kept.
     public static func load(directory: URL) throws -> Tokenizer {
         let tokFile = directory.appendingPathComponent("tokenizer.json")
-        let root = try JSONParser(file: tokFile.path).parse(try readFile(tokFile))
+        let root = try parseJSON(try readFile(tokFile), file: tokFile.path)
         var config = TokenizerConfig()
         let mapFile = directory.appendingPathComponent("special_tokens_map.json")
         if FileManager.default.fileExists(atPath: mapFile.path) {
-            let v = try JSONParser(file: mapFile.path).parse(try readFile(mapFile))
+            let v = try parseJSON(try readFile(mapFile), file: mapFile.path)
             try config.read(JSONCursor(v, file: mapFile.path), allowAddFlags: false)
         }
         let cfgFile = directory.appendingPathComponent("tokenizer_config.json")
         if FileManager.default.fileExists(atPath: cfgFile.path) {
-            let v = try JSONParser(file: cfgFile.path).parse(try readFile(cfgFile))
+            let v = try parseJSON(try readFile(cfgFile), file: cfgFile.path)
             try config.read(JSONCursor(v, file: cfgFile.path), allowAddFlags: true)
         }
         return try Tokenizer(json: JSONCursor(root, file: tokFile.path), config: config)

@@ -218,4 +218,108 @@ final class JSONObjectTests: XCTestCase {
         XCTAssertThrowsError(try j.bool("n", default: false))
         XCTAssertThrowsError(try j.int("a"))
     }
+
+    func write(_ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clvs-json-\(UUID().uuidString).json")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    func assertInvalid(_ field: String, _ reasonPart: String, file: StaticString = #filePath, line: UInt = #line,
+                       _ body: () throws -> Void) {
+        XCTAssertThrowsError(try body(), file: file, line: line) { error in
+            guard case let .invalidConfig(_, f, reason)? = error as? ModelError else {
+                return XCTFail("wrong error \(error)", file: file, line: line)
+            }
+            XCTAssertEqual(f, field, file: file, line: line)
+            XCTAssertTrue(reason.contains(reasonPart), reason, file: file, line: line)
+        }
+    }
+
+    /// Every accessor: defaults for absent and null keys, types told apart, errors naming the dotted field.
+    func testAccessorsDefaultsAndErrors() throws {
+        let url = try write(#"""
+            {"i": 7, "i2": 2.0, "big": 9007199254740993, "huge": 9223372036854775808, "neg": -3,
+             "f": 0.5, "inf": 1e400, "s": "x\u00e9", "b": false, "n": null, "one": 1,
+             "list": [1, 2.0, -4], "badList": [1, "2"], "fracList": [1.5],
+             "sub": {"deep": {"k": "v", "m": [true]}}, "dup": 1, "dup": 2}
+            """#)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let j = try JSONObject.load(url)
+        XCTAssertEqual(j.file, url.path)
+        XCTAssertEqual(try j.int("i"), 7)
+        XCTAssertEqual(try j.int("i2"), 2)
+        XCTAssertEqual(try j.int("big"), 9007199254740993)  // exact, not via Double
+        XCTAssertEqual(try j.int("neg"), -3)
+        XCTAssertEqual(try j.int("absent", default: 5), 5)
+        XCTAssertEqual(try j.int("n", default: 6), 6)
+        XCTAssertEqual(try j.optionalInt("i"), 7)
+        XCTAssertNil(try j.optionalInt("n"))
+        XCTAssertNil(try j.optionalInt("absent"))
+        assertInvalid("huge", "out of range") { _ = try j.int("huge") }
+        assertInvalid("absent", "required integer") { _ = try j.int("absent") }
+        assertInvalid("f", "expected an integer") { _ = try j.int("f") }
+        assertInvalid("s", "expected an integer") { _ = try j.int("s") }
+        assertInvalid("b", "expected an integer") { _ = try j.int("b") }
+
+        XCTAssertEqual(try j.double("f"), 0.5)
+        XCTAssertEqual(try j.double("i"), 7)
+        XCTAssertEqual(try j.double("absent", default: 1.5), 1.5)
+        assertInvalid("inf", "not finite") { _ = try j.double("inf") }
+        assertInvalid("b", "expected a number") { _ = try j.double("b") }
+        assertInvalid("absent", "required number") { _ = try j.double("absent") }
+
+        XCTAssertEqual(try j.string("s"), "x\u{e9}")
+        XCTAssertEqual(try j.string("n", default: "d"), "d")
+        XCTAssertEqual(try j.optionalString("s"), "x\u{e9}")
+        XCTAssertNil(try j.optionalString("n"))
+        assertInvalid("i", "expected a string") { _ = try j.string("i") }
+        assertInvalid("absent", "required string") { _ = try j.string("absent") }
+
+        XCTAssertEqual(try j.bool("b", default: true), false)
+        XCTAssertEqual(try j.bool("n", default: true), true)
+        XCTAssertEqual(try j.bool("absent", default: false), false)
+        assertInvalid("one", "expected true or false") { _ = try j.bool("one", default: false) }
+
+        XCTAssertTrue(j.has("i"))
+        XCTAssertFalse(j.has("n"))
+        XCTAssertFalse(j.has("absent"))
+        XCTAssertEqual(try j.int("dup"), 2)  // a repeated key: the last one counts
+
+        XCTAssertEqual(try j.intList("i"), [7])
+        XCTAssertEqual(try j.intList("list"), [1, 2, -4])
+        XCTAssertNil(try j.intList("n"))
+        assertInvalid("badList[1]", "expected an integer") { _ = try j.intList("badList") }
+        assertInvalid("fracList[0]", "expected an integer") { _ = try j.intList("fracList") }
+        assertInvalid("s", "integer or a list") { _ = try j.intList("s") }
+
+        let deep = try XCTUnwrap(try XCTUnwrap(try j.object("sub")).object("deep"))
+        XCTAssertEqual(deep.path, "sub.deep")
+        XCTAssertEqual(try deep.string("k"), "v")
+        XCTAssertNil(try j.object("n"))
+        XCTAssertNil(try j.object("absent"))
+        assertInvalid("sub.deep.k", "expected an integer") { _ = try deep.int("k") }
+        assertInvalid("sub.deep.m[0]", "expected an integer") { _ = try deep.intList("m") }
+        assertInvalid("list", "expected an object") { _ = try j.object("list") }
+    }
+
+    func testLoadErrors() throws {
+        func reason(_ text: String?) throws -> String {
+            let url = text == nil ? URL(fileURLWithPath: "/nonexistent/clvs/config.json") : try write(text ?? "")
+            defer { if text != nil { try? FileManager.default.removeItem(at: url) } }
+            do {
+                _ = try JSONObject.load(url)
+                XCTFail("loaded \(text ?? "nothing")")
+                return ""
+            } catch let ModelError.unreadableConfig(file, reason) {
+                XCTAssertEqual(file, url.path)
+                return reason
+            }
+        }
+        XCTAssertEqual(try reason(nil), "file not found or not readable")
+        XCTAssertEqual(try reason("[1, 2]"), "top level is not a JSON object")
+        XCTAssertEqual(try reason("3"), "top level is not a JSON object")
+        XCTAssertEqual(try reason(#"{"a": 1,}"#), "malformed JSON at byte 8: expected a string key, found '}'")
+        XCTAssertTrue(try reason(#"{"a": NaN}"#).hasPrefix("malformed JSON at byte 6"))
+    }
 }

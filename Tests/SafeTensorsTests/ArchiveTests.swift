@@ -142,6 +142,15 @@ final class ArchiveTests: XCTestCase {
             guard case SafeTensorsError.invalidIndex(_, "weight_map.layers.0.bias", _) = error else { return XCTFail("\(error)") }
         }
 
+        // Repeated tensor names, byte-identical or only canonically equivalent.
+        for (i, (a, b)) in [("layers.0.bias", "layers.0.bias"), ("\u{E9}", "e\u{301}")].enumerated() {
+            let dup = try shardedCopy(index: "{\"weight_map\": {\"\(a)\": \"x.safetensors\", \"\(b)\": \"x.safetensors\"}}", name: "dup\(i)")
+            XCTAssertThrowsError(try SafeTensorsArchive(directory: dup)) { error in
+                guard case SafeTensorsError.invalidIndex(_, let field, "duplicate key") = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(Array(field.unicodeScalars), Array(b.unicodeScalars))
+            }
+        }
+
         let escape = try shardedCopy(index: #"{"weight_map": {"layers.0.bias": "../model-00001-of-00002.safetensors"}}"#, name: "escape")
         XCTAssertThrowsError(try SafeTensorsArchive(directory: escape)) { error in
             guard case SafeTensorsError.invalidIndex(_, "weight_map.layers.0.bias", _) = error else { return XCTFail("\(error)") }

@@ -105,6 +105,25 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(expectError(inner), .duplicateKey(file: inner.path, context: "entry \"t\"", key: "dtype"))
     }
 
+    /// Names that differ in bytes but are equal as Swift Strings (canonically equivalent) would
+    /// collide in the String-keyed tables, so they are rejected as duplicates too.
+    func testCanonicallyEquivalentNamesAreDuplicates() throws {
+        let names = ["\u{E9}", "e\u{301}"]
+        let header = "{\"\(names[0])\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+            + "\"\(names[1])\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}"
+        let url = try make(header, data: [1, 2])
+        guard case let .duplicateKey(_, context, key)? = expectError(url, mentions: ["duplicate key"]) else { return XCTFail() }
+        XCTAssertEqual(context, "the header")
+        XCTAssertEqual(Array(key.unicodeScalars), Array(names[1].unicodeScalars))
+        let meta = try make("{\"__metadata__\":{\"\u{C5}\":\"a\",\"\u{212B}\":\"b\"},\(okEntry)}", data: [1, 2], name: "meta")
+        guard case let .duplicateKey(_, metaContext, _)? = expectError(meta) else { return XCTFail() }
+        XCTAssertEqual(metaContext, "entry \"__metadata__\"")
+        // Byte-distinct keys inside an entry that the reader ignores are not an error.
+        let extra = try make("{\"t\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2],\"\u{C5}\":1,\"\u{212B}\":2}}",
+                             data: [1, 2], name: "extra")
+        XCTAssertEqual(try SafeTensorsFile(url: extra).tensors.count, 1)
+    }
+
     // MARK: metadata
 
     func testMetadataValuesMustBeStrings() throws {

@@ -91,7 +91,7 @@ final class ByteLevelTests: XCTestCase {
     func testSplitBehaviorsMatchRustLibrary() throws {
         func split(_ pattern: String, _ behavior: String, invert: Bool = false, _ text: String) throws -> [String] {
             let json = "{\"type\": \"Split\", \"pattern\": \(pattern), \"behavior\": \"\(behavior)\", \"invert\": \(invert)}"
-            let pre = try JSONCursor(JSONParser(file: "split").parse(Data(json.utf8)), file: "split").makePreTokenizer()
+            let pre = try JSONCursor(parseJSON(Data(json.utf8), file: "split"), file: "split").makePreTokenizer()
             return pre.preTokenize(TextPiece(bytes: Array(text.utf8), atInputStart: true)).map { String(decoding: $0.bytes, as: UTF8.self) }
         }
         let t = "the-final--countdown"

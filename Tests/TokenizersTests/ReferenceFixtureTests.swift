@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import JSONCore
 @testable import Tokenizers
 
 /// Compares encode/decode against outputs of the Rust `tokenizers` library (Python binding),
@@ -88,7 +89,7 @@ final class ReferenceFixtureTests: XCTestCase {
     func testVariantsMatchRustLibrary() throws {
         let ref = try Self.reference.get()
         let variantsData = try JSONSerialization.data(withJSONObject: try XCTUnwrap(ref["variants"]))
-        let variants = try JSONParser(file: "variants").parse(variantsData)
+        let variants = try parseJSON(variantsData, file: "variants")
         guard case .object(let variantList) = variants else { return XCTFail("variants must be an object") }
         guard case .object(let baseMembers) = try Shared.llavaJSON.get() else { return XCTFail("tokenizer.json must be an object") }
         let variantCases = try XCTUnwrap(ref["variant_cases"] as? [String: Any])

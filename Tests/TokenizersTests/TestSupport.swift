@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import JSONCore
 @testable import Tokenizers
 
 /// Folder of the committed test fixtures (next to this source file).
@@ -11,7 +12,7 @@ enum Shared {
     static let llavaDirectory: Result<Tokenizer, Error> = Result { try Tokenizer.load(directory: fixturesURL) }
     /// The parsed fixture `tokenizer.json`, for tests that build variants of it.
     static let llavaJSON: Result<JSONValue, Error> = Result {
-        try JSONParser(file: "tokenizer.json").parse(Data(contentsOf: fixturesURL.appendingPathComponent("tokenizer.json")))
+        try parseJSON(Data(contentsOf: fixturesURL.appendingPathComponent("tokenizer.json")), file: "tokenizer.json")
     }
 }
 
