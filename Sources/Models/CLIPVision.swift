@@ -45,18 +45,19 @@ public final class CLIPVisionTower: @unchecked Sendable {
     }
 
     /// Loads the tensors needed for the first `layersNeeded` layers (after `store.verify()`).
-    init(config c: CLIPVisionConfig, store: WeightStore, layersNeeded: Int) throws {
+    init(config c: CLIPVisionConfig, store: WeightStore, layersNeeded: Int, precision: Precision = .fp32) throws {
         self.config = c
         let p = Self.prefix
         let d = c.hiddenSize, inner = c.intermediateSize
         let patchIn = c.numChannels * c.patchSize * c.patchSize
-        self.patchWeight = Linear(weight: try store.matrix(p + "embeddings.patch_embedding.weight", rows: d, cols: patchIn), bias: nil)
+        self.patchWeight = try Linear(weight: try store.matrix(p + "embeddings.patch_embedding.weight", rows: d, cols: patchIn),
+                                      bias: nil, packing: precision == .bf16)
         self.classEmbedding = try store.floats(p + "embeddings.class_embedding")
         self.positionEmbedding = try store.floats(p + "embeddings.position_embedding.weight")
         self.preLNw = try store.floats(p + "pre_layrnorm.weight")
         self.preLNb = try store.floats(p + "pre_layrnorm.bias")
         func lin(_ name: String, _ rows: Int, _ cols: Int) throws -> Linear {
-            Linear(weight: try store.matrix(name + ".weight", rows: rows, cols: cols), bias: try store.floats(name + ".bias"))
+            try store.linear(name, rows: rows, cols: cols, bias: true, precision: precision)
         }
         var ls: [CLIPLayer] = []
         for l in 0..<min(layersNeeded, c.numHiddenLayers) {

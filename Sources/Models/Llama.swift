@@ -86,7 +86,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     }
 
     /// Loads the decoder (after `store.verify()`).
-    init(config c: LlamaTextConfig, store: WeightStore, tieEmbeddings: Bool) throws {
+    init(config c: LlamaTextConfig, store: WeightStore, tieEmbeddings: Bool, precision: Precision = .fp32) throws {
         self.config = c
         let p = Self.prefix
         let d = c.hiddenSize, inner = c.intermediateSize
@@ -94,9 +94,10 @@ public final class LlamaDecoder: @unchecked Sendable {
         let tied = Self.isTied(c, store: store, tieEmbeddings: tieEmbeddings)
         self.embed = try store.matrix(p + "embed_tokens.weight", rows: c.vocabSize, cols: d)
         self.finalNorm = try store.floats(p + "norm.weight")
-        self.lmHead = Linear(weight: tied ? embed : try store.matrix("lm_head.weight", rows: c.vocabSize, cols: d), bias: nil)
+        self.lmHead = try Linear(weight: tied ? embed : try store.matrix("lm_head.weight", rows: c.vocabSize, cols: d), bias: nil,
+                                 packing: precision == .bf16 && !tied)
         func lin(_ name: String, _ o: Int, _ i: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try store.matrix(name + ".weight", rows: o, cols: i), bias: bias ? try store.floats(name + ".bias") : nil)
+            try store.linear(name, rows: o, cols: i, bias: bias, precision: precision)
         }
         var ls: [LlamaLayer] = []
         for l in 0..<c.numHiddenLayers {

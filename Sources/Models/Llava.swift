@@ -14,8 +14,12 @@ public final class LlavaModel: @unchecked Sendable {
     let projector1: Linear   // [hidden, visionHidden * featureLayers]
     let projector2: Linear   // [hidden, hidden]
 
+    /// Compute precision of the linear layers.
+    public let precision: Precision
+
     /// Loads `config.json` and the safetensors weights of `directory`, strictly.
-    public init(directory: URL) throws {
+    public init(directory: URL, precision: Precision = .fp32) throws {
+        self.precision = precision
         self.directory = directory
         let cfg = try LlavaConfig.load(directory.appendingPathComponent("config.json"))
         self.config = cfg
@@ -34,12 +38,10 @@ public final class LlavaModel: @unchecked Sendable {
             store.expect(pp + "linear_2.bias", [d])
         }
         try store.verify()
-        self.vision = try CLIPVisionTower(config: cfg.vision, store: store, layersNeeded: cfg.visionLayersNeeded)
-        self.decoder = try LlamaDecoder(config: cfg.text, store: store, tieEmbeddings: cfg.tieWordEmbeddings)
-        self.projector1 = Linear(weight: try store.matrix(pp + "linear_1.weight", rows: d, cols: vin),
-                                 bias: cfg.multimodalProjectorBias ? try store.floats(pp + "linear_1.bias") : nil)
-        self.projector2 = Linear(weight: try store.matrix(pp + "linear_2.weight", rows: d, cols: d),
-                                 bias: cfg.multimodalProjectorBias ? try store.floats(pp + "linear_2.bias") : nil)
+        self.vision = try CLIPVisionTower(config: cfg.vision, store: store, layersNeeded: cfg.visionLayersNeeded, precision: precision)
+        self.decoder = try LlamaDecoder(config: cfg.text, store: store, tieEmbeddings: cfg.tieWordEmbeddings, precision: precision)
+        self.projector1 = try store.linear(pp + "linear_1", rows: d, cols: vin, bias: cfg.multimodalProjectorBias, precision: precision)
+        self.projector2 = try store.linear(pp + "linear_2", rows: d, cols: d, bias: cfg.multimodalProjectorBias, precision: precision)
     }
 
     /// The selected CLIP features of one image, before the projector: [imageTokens, visionHidden * layers].

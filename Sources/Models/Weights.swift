@@ -1,6 +1,20 @@
+import FastGEMM
 import Foundation
 import SafeTensors
 import Tensors
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Compute precision of the linear layers (matrix products with the weights).
+public enum Precision: String, Sendable, Codable, CaseIterable {
+    /// fp32 activations and fp32 products (weights converted from their stored dtype tile by
+    /// tile); the parity mode: matches Hugging Face fp32 within rounding.
+    case fp32
+    /// Weights packed once to bf16 at load, activations rounded to bf16 per product, fp32
+    /// accumulation (AVX512-BF16); norms, softmax and attention stay fp32.
+    case bf16
+}
 
 /// The weight-name layouts of LLaVA checkpoints in Hugging Face format. Canonical names inside
 /// the runtime are transformers 5's.
@@ -118,6 +132,15 @@ public final class WeightStore: @unchecked Sendable {
         return StoredMatrix(owner: archive, name: name, base: base, dtype: info.dtype, rows: rows, cols: cols)
     }
 
+    /// A linear layer `[rows, cols]` (+ optional bias) in the given precision. In bf16 the
+    /// weight is packed now and its mapped pages are released, so resident memory holds one copy.
+    public func linear(_ canonical: String, rows: Int, cols: Int, bias: Bool, precision: Precision) throws -> Linear {
+        let w = try matrix(canonical + ".weight", rows: rows, cols: cols)
+        let b = bias ? try floats(canonical + ".bias") : nil
+        guard precision == .bf16 else { return Linear(weight: w, bias: b) }
+        return try Linear(weight: w, bias: b, packing: true)
+    }
+
     public func has(_ canonical: String) -> Bool {
         archive.tensors[layout.storedName(canonical)] != nil
     }
@@ -157,17 +180,43 @@ public struct StoredMatrix: @unchecked Sendable {
     }
 }
 
-/// A linear layer `y = x W^T + b` with W [out, in] in its stored dtype.
+/// A linear layer `y = x W^T + b` with W [out, in] in its stored dtype, or packed to bf16.
 public struct Linear: @unchecked Sendable {
     public let weight: StoredMatrix
     /// [out] or nil.
     public let bias: [Float]?
+    /// The bf16-packed weight (precision bf16), or nil.
+    public let packed: PackedBF16Weights?
     public var inFeatures: Int { weight.cols }
     public var outFeatures: Int { weight.rows }
 
     public init(weight: StoredMatrix, bias: [Float]?) {
         self.weight = weight
         self.bias = bias
+        self.packed = nil
+    }
+
+    /// Packs the weight to bf16 (using both cores) and releases its mapped pages.
+    public init(weight: StoredMatrix, bias: [Float]?, packing: Bool) throws {
+        self.weight = weight
+        self.bias = bias
+        guard packing else { self.packed = nil; return }
+        guard GEMMKernel.best == .avx512bf16 else {
+            throw ModelError.invalidInput("precision bf16 needs a CPU with AVX512-BF16, which this one lacks; use fp32")
+        }
+        let type: WeightSourceType
+        switch weight.dtype {
+        case .F16: type = .float16
+        case .BF16: type = .bfloat16
+        default: type = .float32
+        }
+        do {
+            packed = try PackedBF16Weights(source: weight.base, type: type, n: weight.rows, k: weight.cols,
+                                           threads: Parallel.workers)
+        } catch {
+            throw ModelError.invalidInput("\(weight.name): cannot pack to bf16: \(error)")
+        }
+        releaseMappedPages(weight.base, byteCount: weight.rows * weight.cols * (type == .float32 ? 4 : 2))
     }
 
     /// x: [rows, in] -> y: [rows, out].
@@ -177,6 +226,20 @@ public struct Linear: @unchecked Sendable {
     /// used directly.
     public func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let out = outFeatures, inF = inFeatures
+        if let packed {
+            // Arguments are consistent by construction; a kernel failure would be a bug, in which
+            // case the fp32 path below still gives the right result.
+            let done: Bool
+            if let bias {
+                done = bias.withUnsafeBufferPointer { b in
+                    (try? packed.multiplyParallel(m: rows, a: x, lda: inF, c: y, ldc: out, bias: b.baseAddress,
+                                                  threads: Parallel.workers)) != nil
+                }
+            } else {
+                done = (try? packed.multiplyParallel(m: rows, a: x, lda: inF, c: y, ldc: out, threads: Parallel.workers)) != nil
+            }
+            if done { return }
+        }
         let tile = Swift.max(16, Swift.min(out, rows >= 32 ? 256 : 64))
         let tiles = (out + tile - 1) / tile
         let w = weight
@@ -212,4 +275,18 @@ public struct Linear: @unchecked Sendable {
         }
         return y
     }
+}
+
+/// Drops the resident pages of a read-only file mapping (they are re-read from the file if
+/// touched again). Only whole pages inside the range are released.
+func releaseMappedPages(_ base: UnsafeRawPointer, byteCount: Int) {
+    #if canImport(Glibc)
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    guard page > 0 else { return }
+    let start = (Int(bitPattern: base) + page - 1) / page * page
+    let end = (Int(bitPattern: base) + byteCount) / page * page
+    if end > start, let p = UnsafeMutableRawPointer(bitPattern: start) {
+        _ = madvise(p, end - start, MADV_DONTNEED)
+    }
+    #endif
 }

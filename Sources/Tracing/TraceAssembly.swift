@@ -88,6 +88,7 @@ public func assembleTrace(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckp
         inputLength: layout.inputIds.count, imageSpan: layout.image, options: options,
         answer: outcome.answer, generatedIds: outcome.result.generatedIds, keys: [])
     manifest.method = .init(name: outcome.method.name, clvs: clvsConfig)
+    manifest.model.precision = ckpt.model.precision.rawValue
     manifest.record = outcome.options
     return (w, manifest)
 }

@@ -48,8 +48,8 @@ public struct LoadedCheckpoint {
 
     /// Loads `directory` (config.json, safetensors, preprocessor_config.json, generation_config.json
     /// if present) and the tokenizer from `tokenizerDirectory` (default: the same folder).
-    public init(directory: URL, tokenizerDirectory: URL? = nil) throws {
-        model = try LlavaModel(directory: directory)
+    public init(directory: URL, tokenizerDirectory: URL? = nil, precision: Precision = .fp32) throws {
+        model = try LlavaModel(directory: directory, precision: precision)
         tokenizer = try Tokenizer.load(directory: tokenizerDirectory ?? directory)
         preprocessorConfig = try CLIPPreprocessorConfig.load(url: directory.appendingPathComponent("preprocessor_config.json"))
         var eos = Set(model.config.text.eosTokenIds)

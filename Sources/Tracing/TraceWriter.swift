@@ -37,6 +37,8 @@ public struct TraceManifest: Codable, Sendable {
         public var visionLayers: Int
         public var imageSize: Int
         public var patchSize: Int
+        /// Compute precision of the linear layers ("fp32" or "bf16").
+        public var precision: String?
     }
     public struct PromptInfo: Codable, Sendable {
         public var template: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Tracing
 
 /// `clvs-trace bench`: time one prefill and one cached decode step (compare with
@@ -15,6 +16,9 @@ struct BenchCommand: ParsableCommand {
     var image: String?
     @Option(help: "Question in the LLaVA-1.5 template.")
     var question: String = "Is there a dog in the image?"
+    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
+    var precision: Precision = .fp32
+
     @Option(help: "Timed repetitions (median reported).")
     var repeats: Int = 3
     @Option(help: "Untimed warm-up runs.")
@@ -30,12 +34,12 @@ struct BenchCommand: ParsableCommand {
             let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
             let imageURL = try image.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultImage
             let t0 = Date()
-            let ckpt = try LoadedCheckpoint(directory: modelURL)
+            let ckpt = try LoadedCheckpoint(directory: modelURL, precision: precision)
             let load = Date().timeIntervalSince(t0)
             let r = try benchmarkPrefillDecode(ckpt, imageFile: imageURL, prompt: .question(question),
                                                repeats: repeats, warmup: warmup, loadSeconds: load)
             let json: [String: Any] = [
-                "impl": "clvs-trace (Swift, fp32 compute, OpenBLAS)",
+                "impl": "clvs-trace (Swift)", "precision": precision.rawValue,
                 "prefill_s": r.prefillMedian, "decode_s": r.decodeMedian,
                 "prefill_runs": r.prefillSeconds, "decode_runs": r.decodeSeconds,
                 "prompt_tokens": r.promptTokens, "peak_rss_gib": r.peakRSSGiB,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Models
 import Tracing
 
 /// `clvs-trace eval`: run a model on a benchmark, resumable, shardable; print the scores.
@@ -50,6 +51,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Maximum number of generated tokens per answer (LLaVA's evaluation default: 128).")
     var maxNewTokens: Int = 128
 
+    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
+    var precision: Precision = .fp32
+
     @Option(help: ArgumentHelp("Text appended to every question (\\n and \\t are unescaped). Default: POPE and MME \"\\nAnswer the question using a single word or phrase.\", AMBER and R-Bench none."))
     var promptSuffix: String?
 
@@ -83,7 +87,8 @@ struct EvalCommand: ParsableCommand {
             _ = try EvalRunner.resolveImages(try probe.selection(), directory: config.imageDirectory, benchmark: questions.benchmark)
 
             let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
-            let ckpt = try LoadedCheckpoint(directory: modelURL, tokenizerDirectory: tokenizer.map { URL(fileURLWithPath: $0) })
+            let ckpt = try LoadedCheckpoint(directory: modelURL, tokenizerDirectory: tokenizer.map { URL(fileURLWithPath: $0) },
+                                            precision: precision)
             let engine = try makeEngine(method: m, settings: settings, checkpoint: ckpt, padToSquare: !noPadToSquare, traceFigures: traceFigures)
             let runner = EvalRunner(questions: questions, configuration: config, engine: engine)
             runner.onStart = { [unowned runner] done, total in

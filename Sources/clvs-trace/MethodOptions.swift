@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Interventions
+import Models
 import Tracing
 
 /// The attention method, as a command-line value.
@@ -75,3 +76,5 @@ struct RecordOptions: ParsableArguments {
         if lensTopK < 1 { throw ValidationError("--lens-top-k must be at least 1") }
     }
 }
+
+extension Precision: ExpressibleByArgument {}

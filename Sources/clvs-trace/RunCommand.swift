@@ -31,6 +31,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Pad the image to a square with the mean colour first (LLaVA's image_aspect_ratio=pad).")
     var padToSquare = false
 
+    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
+    var precision: Precision = .fp32
+
     @Option(help: "Attention method: vanilla or clvs.")
     var method: MethodName = .vanilla
 
@@ -76,7 +79,7 @@ struct RunCommand: ParsableCommand {
             let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
             let imageURL = try image.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultImage
             let spec: PromptSpec = prompt.map { .raw($0) } ?? .question(question ?? "What is in the image?")
-            let ckpt = try LoadedCheckpoint(directory: modelURL, tokenizerDirectory: tokenizer.map { URL(fileURLWithPath: $0) })
+            let ckpt = try LoadedCheckpoint(directory: modelURL, tokenizerDirectory: tokenizer.map { URL(fileURLWithPath: $0) }, precision: precision)
             let config = clvs.config
             try config.validate(layers: ckpt.model.config.text.numHiddenLayers, vocabulary: ckpt.model.config.text.vocabSize)
             let methods: [Tracing.Method] = compare ? [.vanilla, .clvs(config)] : [method == .clvs ? .clvs(config) : .vanilla]
