@@ -69,6 +69,7 @@ extension LlavaModel {
         let features = try imageFeatures(pixels: pixels, width: width, height: height, hooks: hooks)
         let projected = project(features, rows: config.imageTokenCount)
         let cache = decoder.makeCache()
+        cache.reserve(tokens: layout.inputIds.count + options.maxNewTokens)
         var input = try inputEmbeddings(layout: layout, projected: projected)
         var rows = layout.inputIds.count
         var steps: [GenerationStep] = []

@@ -22,6 +22,15 @@ public final class KVCache: @unchecked Sendable {
         width = kvHeads * headDim
     }
 
+    /// Reserves room for `tokens` positions in every layer, so decoding never reallocates (and
+    /// copies) the whole cache when it grows past the prompt.
+    public func reserve(tokens: Int) {
+        for i in keys.indices {
+            keys[i].reserveCapacity(tokens * width)
+            values[i].reserveCapacity(tokens * width)
+        }
+    }
+
     func append(layer: Int, k: [Float], v: [Float]) {
         keys[layer].append(contentsOf: k)
         values[layer].append(contentsOf: v)

@@ -229,16 +229,18 @@ public struct Linear: @unchecked Sendable {
         if let packed {
             // Arguments are consistent by construction; a kernel failure would be a bug, in which
             // case the fp32 path below still gives the right result.
-            let done: Bool
-            if let bias {
-                done = bias.withUnsafeBufferPointer { b in
-                    (try? packed.multiplyParallel(m: rows, a: x, lda: inF, c: y, ldc: out, bias: b.baseAddress,
-                                                  threads: Parallel.workers)) != nil
+            do {
+                if let bias {
+                    try bias.withUnsafeBufferPointer { b in
+                        try packed.multiplyParallel(m: rows, a: x, lda: inF, c: y, ldc: out, bias: b.baseAddress, threads: Parallel.workers)
+                    }
+                } else {
+                    try packed.multiplyParallel(m: rows, a: x, lda: inF, c: y, ldc: out, threads: Parallel.workers)
                 }
-            } else {
-                done = (try? packed.multiplyParallel(m: rows, a: x, lda: inF, c: y, ldc: out, threads: Parallel.workers)) != nil
+                return
+            } catch {
+                FallbackLog.report(weight.name, error)
             }
-            if done { return }
         }
         let tile = Swift.max(16, Swift.min(out, rows >= 32 ? 256 : 64))
         let tiles = (out + tile - 1) / tile
@@ -289,4 +291,17 @@ func releaseMappedPages(_ base: UnsafeRawPointer, byteCount: Int) {
         _ = madvise(p, end - start, MADV_DONTNEED)
     }
     #endif
+}
+
+/// Reports (once per weight) a bf16 kernel failure that made a layer fall back to fp32.
+enum FallbackLog {
+    nonisolated(unsafe) private static var reported = Set<String>()
+    private static let lock = NSLock()
+
+    static func report(_ name: String, _ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard reported.insert(name).inserted else { return }
+        FileHandle.standardError.write(Data("warning: \(name): bf16 kernel failed (\(error)); computing this layer in fp32\n".utf8))
+    }
 }

@@ -47,6 +47,7 @@ public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, pro
         let projected = model.project(features, rows: model.config.imageTokenCount)
         let input = try model.inputEmbeddings(layout: layout, projected: projected)
         let cache = model.decoder.makeCache()
+        cache.reserve(tokens: layout.inputIds.count + 1)
         let rows = layout.inputIds.count
         let hidden = try model.decoder.forward(input, rows: rows, cache: cache)
         let logits = model.decoder.logits(hiddenRow: Array(hidden[((rows - 1) * d)..<(rows * d)]))
