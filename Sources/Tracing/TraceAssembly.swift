@@ -98,9 +98,10 @@ public func assembleTrace(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckp
 @discardableResult
 public func writeTrace(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckpoint, imageFile: URL,
                        prompt: PromptSpec, options: [String: String], padToSquare: Bool, figures: Bool = true,
-                       keyObject: KeyObject? = nil, force: Bool = false, to directory: URL) throws -> [String] {
+                       keyObject: KeyObject? = nil, headsOfLayers: [Int] = [], force: Bool = false,
+                       to directory: URL) throws -> [String] {
     let (files, _) = try traceFiles(outcome, checkpoint: ckpt, imageFile: imageFile, prompt: prompt, options: options,
-                                    padToSquare: padToSquare, figures: figures, keyObject: keyObject)
+                                    padToSquare: padToSquare, figures: figures, keyObject: keyObject, headsOfLayers: headsOfLayers)
     try commitDirectory(directory, force: force) { tmp in
         for (name, data) in files { try data.write(to: tmp.appendingPathComponent(name)) }
     }
@@ -110,11 +111,11 @@ public func writeTrace(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckpoin
 /// The files of one trace directory (trace.safetensors, trace.json, figures) and its view.
 public func traceFiles(_ outcome: TraceOutcome, checkpoint ckpt: LoadedCheckpoint, imageFile: URL,
                        prompt: PromptSpec, options: [String: String], padToSquare: Bool, figures: Bool = true,
-                       keyObject: KeyObject? = nil) throws -> ([(String, Data)], TraceView) {
+                       keyObject: KeyObject? = nil, headsOfLayers: [Int] = []) throws -> ([(String, Data)], TraceView) {
     let (w, manifest) = try assembleTrace(outcome, checkpoint: ckpt, imageFile: imageFile, prompt: prompt,
                                           options: options, padToSquare: padToSquare)
     let view = TraceView(outcome: outcome, manifest: manifest)
     var files = try w.files(manifest: manifest)
-    if figures { files += try standardFigures(view, image: outcome.image, keyObject: keyObject) }
+    if figures { files += try standardFigures(view, image: outcome.image, keyObject: keyObject, headsOfLayers: headsOfLayers) }
     return (files, view)
 }

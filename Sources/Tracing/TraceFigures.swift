@@ -8,9 +8,11 @@ import Plotting
 /// - `image_attention_mass.png`: attention mass on the image tokens per layer (head mean, with the
 ///   head range as a band), at the first step and averaged over all steps (cf. Fig. 2);
 /// - `layer_head_matrix.png`: that mass per layer and head at the first step;
+/// - `attention_heads_layer{l}.png` for each layer in `headsOfLayers`: per-head overlays;
 /// - `uncertainty.png` (when the lens was recorded): the CLVS uncertainty per layer, with the
 ///   threshold delta, the checked layers and the layer where smoothing stopped (Fig. 4's quantity).
-public func standardFigures(_ trace: TraceView, image: RGBImage, step: Int = 0, keyObject: KeyObject? = nil) throws -> [(String, Data)] {
+public func standardFigures(_ trace: TraceView, image: RGBImage, step: Int = 0, keyObject: KeyObject? = nil,
+                            headsOfLayers: [Int] = []) throws -> [(String, Data)] {
     let m = trace.manifest
     let span = m.imageSpan
     let grid = GridShape(cols: span.gridColumns, rows: span.gridRows)
@@ -28,6 +30,27 @@ public func standardFigures(_ trace: TraceView, image: RGBImage, step: Int = 0, 
     let grid1 = try Plot.layerGridOverlay(image: image, geometry: m.image.geometry, attention: maps, grid: grid,
                                           titles: titles, columns: columns, options: overlay)
     out.append(("attention_layers.png", Data(try grid1.pngData())))
+
+    // Per-head overlays of chosen layers (`attention_heads_layer{l}.png`), one colour scale per figure.
+    if !headsOfLayers.isEmpty {
+        let perHead = trace.gridAttentionPerHead(step: step)
+        let n = span.gridColumns * span.gridRows, H = trace.heads
+        for l in headsOfLayers {
+            guard l >= 0, l < trace.layers else {
+                throw TraceError.io(path: "trace", reason: "layer \(l) is outside the trace's \(trace.layers) layers")
+            }
+            let maps = (0..<H).map { h in Array(perHead[((l * H + h) * n)..<((l * H + h + 1) * n)]) }
+            let cols = min(8, H), rowsOfPanels = (H + cols - 1) / cols
+            let panel = (1100 - 140) / cols
+            var o = OverlayOptions(title: "Visual attention per head, layer \(l) (step \(step))", width: 1100,
+                                   height: max(240, rowsOfPanels * (panel + 36) + 70))
+            o.colorbarLabel = "attention"
+            if let keyObject { o.mask = .grid(keyObject.tokens) }
+            let fig = try Plot.layerGridOverlay(image: image, geometry: m.image.geometry, attention: maps, grid: grid,
+                                                titles: (0..<H).map { "head \($0)" }, columns: cols, options: o)
+            out.append(("attention_heads_layer\(l).png", Data(try fig.pngData())))
+        }
+    }
 
     func massSeries(_ step: Int, name: String) -> LineSeries {
         let mass = trace.imageMass(step: step)

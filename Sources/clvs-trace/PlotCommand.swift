@@ -18,6 +18,9 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "Generation step to draw (0 = the prefill's last row).")
     var step: Int = 0
 
+    @Option(name: .customLong("heads-of-layer"), help: "Also draw per-head overlays of this layer (repeatable).")
+    var headsOfLayer: [Int] = []
+
     @Option(help: "Image file, if it moved since the trace was written.")
     var image: String?
 
@@ -34,7 +37,7 @@ struct PlotCommand: ParsableCommand {
             }
             let outDir = out.map { URL(fileURLWithPath: $0) } ?? dir
             try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-            for (name, data) in try standardFigures(view, image: rgb, step: step) {
+            for (name, data) in try standardFigures(view, image: rgb, step: step, headsOfLayers: headsOfLayer) {
                 let url = outDir.appendingPathComponent(name)
                 let tmp = outDir.appendingPathComponent(".\(name).partial-\(ProcessInfo.processInfo.processIdentifier)")
                 try data.write(to: tmp)

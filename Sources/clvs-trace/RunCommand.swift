@@ -55,6 +55,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("image-id"), help: "COCO image id (default: the digits of the image file name).")
     var imageID: Int?
 
+    @Option(name: .customLong("heads-of-layer"), help: "Also draw per-head overlays of this layer (repeatable).")
+    var headsOfLayer: [Int] = []
+
     @Flag(help: "Do not render the figures.")
     var noFigures = false
 
@@ -106,7 +109,8 @@ struct RunCommand: ParsableCommand {
                 var s = settings
                 s["method"] = m.name
                 let (f, view) = try traceFiles(outcome, checkpoint: ckpt, imageFile: imageURL, prompt: spec, options: s,
-                                               padToSquare: padToSquare, figures: !noFigures, keyObject: keyObject)
+                                               padToSquare: padToSquare, figures: !noFigures, keyObject: keyObject,
+                                               headsOfLayers: headsOfLayer)
                 files += f.map { (compare ? "\(m.name)/\($0.0)" : $0.0, $0.1) }
                 views.append(view)
             }

@@ -111,6 +111,12 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(p.status, 0, p.stderr)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: figs.path)),
                        ["attention_layers.png", "image_attention_mass.png", "layer_head_matrix.png", "uncertainty.png"])
+        let perHead = try run(["plot", "--trace", out.path, "--out", figs.path, "--heads-of-layer", "2", "--heads-of-layer", "7"])
+        XCTAssertEqual(perHead.status, 0, perHead.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: figs.appendingPathComponent("attention_heads_layer7.png").path))
+        let badLayer = try run(["plot", "--trace", out.path, "--out", figs.path, "--heads-of-layer", "8"])
+        XCTAssertNotEqual(badLayer.status, 0)
+        XCTAssertTrue(badLayer.stderr.contains("layer 8"), badLayer.stderr)
         let badStep = try run(["plot", "--trace", out.path, "--out", figs.path, "--step", "99"])
         XCTAssertNotEqual(badStep.status, 0)
         XCTAssertTrue(badStep.stderr.contains("--step 99"), badStep.stderr)
