@@ -10,15 +10,12 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time prefill (vision tower + projector + prompt) and one cached decode step; print JSON.")
 
-    @Option(help: "Checkpoint folder (default: the embedded tiny model).")
-    var model: String?
+    @OptionGroup(title: "Model")
+    var checkpoint: ModelOptions
     @Option(help: "Image file (default: the embedded sample image).")
     var image: String?
     @Option(help: "Question in the LLaVA-1.5 template.")
     var question: String = "Is there a dog in the image?"
-    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
-    var precision: Precision = .fp32
-
     @Option(help: "Timed repetitions (median reported).")
     var repeats: Int = 3
     @Option(help: "Untimed warm-up runs.")
@@ -31,15 +28,14 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
             let imageURL = try image.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultImage
             let t0 = Date()
-            let ckpt = try LoadedCheckpoint(directory: modelURL, precision: precision)
+            let ckpt = try checkpoint.load()
             let load = Date().timeIntervalSince(t0)
             let r = try benchmarkPrefillDecode(ckpt, imageFile: imageURL, prompt: .question(question),
                                                repeats: repeats, warmup: warmup, loadSeconds: load)
             let json: [String: Any] = [
-                "impl": "clvs-trace (Swift)", "precision": precision.rawValue,
+                "impl": "clvs-trace (Swift)", "precision": checkpoint.precision.rawValue,
                 "prefill_s": r.prefillMedian, "decode_s": r.decodeMedian,
                 "prefill_runs": r.prefillSeconds, "decode_runs": r.decodeSeconds,
                 "prompt_tokens": r.promptTokens, "peak_rss_gib": r.peakRSSGiB,

@@ -15,11 +15,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Image folder the question files' image names are relative to (COCO val2014, AMBER, MME release, ...).")
     var images: String
 
-    @Option(help: "Checkpoint folder in Hugging Face layout (default: the embedded tiny model).")
-    var model: String?
-
-    @Option(help: "Folder with tokenizer.json if it is not in the model folder.")
-    var tokenizer: String?
+    @OptionGroup(title: "Model")
+    var checkpoint: ModelOptions
 
     @Option(help: "vanilla | clvs")
     var method: String = "vanilla"
@@ -50,9 +47,6 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "Maximum number of generated tokens per answer (LLaVA's evaluation default: 128).")
     var maxNewTokens: Int = 128
-
-    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
-    var precision: Precision = .fp32
 
     @Option(help: ArgumentHelp("Text appended to every question (\\n and \\t are unescaped). Default: POPE and MME \"\\nAnswer the question using a single word or phrase.\", AMBER and R-Bench none."))
     var promptSuffix: String?
@@ -86,9 +80,7 @@ struct EvalCommand: ParsableCommand {
             let probe = EvalRunner(questions: questions, configuration: config, engine: NoEngine())
             _ = try EvalRunner.resolveImages(try probe.selection(), directory: config.imageDirectory, benchmark: questions.benchmark)
 
-            let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
-            let ckpt = try LoadedCheckpoint(directory: modelURL, tokenizerDirectory: tokenizer.map { URL(fileURLWithPath: $0) },
-                                            precision: precision)
+            let ckpt = try checkpoint.load()
             let engine = try makeEngine(method: m, settings: settings, checkpoint: ckpt, padToSquare: !noPadToSquare, traceFigures: traceFigures)
             let runner = EvalRunner(questions: questions, configuration: config, engine: engine)
             runner.onStart = { [unowned runner] done, total in

@@ -78,3 +78,21 @@ struct RecordOptions: ParsableArguments {
 }
 
 extension Precision: ExpressibleByArgument {}
+
+/// The checkpoint to load, shared by `run`, `eval` and `bench`.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Checkpoint folder in Hugging Face layout (default: the embedded tiny model).")
+    var model: String?
+
+    @Option(help: "Folder with tokenizer.json if it is not in the model folder.")
+    var tokenizer: String?
+
+    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
+    var precision: Precision = .fp32
+
+    /// Loads the checkpoint (the embedded model when `--model` is absent).
+    func load() throws -> LoadedCheckpoint {
+        let dir = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
+        return try LoadedCheckpoint(directory: dir, tokenizerDirectory: tokenizer.map { URL(fileURLWithPath: $0) }, precision: precision)
+    }
+}

@@ -10,11 +10,8 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a LLaVA checkpoint on one image and question (vanilla or CLVS); print the answer; write the trace and its figures.")
 
-    @Option(help: "Checkpoint folder in Hugging Face layout (default: the embedded tiny model).")
-    var model: String?
-
-    @Option(help: "Folder with tokenizer.json if it is not in the model folder.")
-    var tokenizer: String?
+    @OptionGroup(title: "Model")
+    var checkpoint: ModelOptions
 
     @Option(help: "Image file, PNG or JPEG (default: the embedded sample image).")
     var image: String?
@@ -30,9 +27,6 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Pad the image to a square with the mean colour first (LLaVA's image_aspect_ratio=pad).")
     var padToSquare = false
-
-    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
-    var precision: Precision = .fp32
 
     @Option(help: "Attention method: vanilla or clvs.")
     var method: MethodName = .vanilla
@@ -79,10 +73,9 @@ struct RunCommand: ParsableCommand {
         do {
             let outURL = URL(fileURLWithPath: out)
             try TraceWriter.checkWritable(outURL, force: force)
-            let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultModel
             let imageURL = try image.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultImage
             let spec: PromptSpec = prompt.map { .raw($0) } ?? .question(question ?? "What is in the image?")
-            let ckpt = try LoadedCheckpoint(directory: modelURL, tokenizerDirectory: tokenizer.map { URL(fileURLWithPath: $0) }, precision: precision)
+            let ckpt = try checkpoint.load()
             let config = clvs.config
             try config.validate(layers: ckpt.model.config.text.numHiddenLayers, vocabulary: ckpt.model.config.text.vocabSize)
             let methods: [Tracing.Method] = compare ? [.vanilla, .clvs(config)] : [method == .clvs ? .clvs(config) : .vanilla]
