@@ -69,6 +69,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Interventions", "Tracing", "Imaging", "clvs-trace"], exclude: ["Fixtures"]),
         .testTarget(name: "FastGEMMTests", dependencies: ["FastGEMM", "_CGemm"]),
+        .testTarget(name: "StudyTests", dependencies: ["Tracing", "Analysis", "Interventions", "SafeTensors", "clvs-trace"]),
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),
         .testTarget(name: "ExamplesTests", dependencies: ["SafeTensors", "Imaging", "Tracing",
                                                           "trace-peak-layer", "gamma-sweep", "plot-trace"]),
