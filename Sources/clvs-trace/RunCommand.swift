@@ -96,6 +96,7 @@ struct RunCommand: ParsableCommand {
             }
             var settings = ["max_new_tokens": "\(maxNewTokens)", "pad_to_square": "\(padToSquare)", "decoding": "greedy"]
             if let category { settings["key_object"] = category }
+            if let imageID { settings["image_id"] = "\(imageID)" }
             var files: [(String, Data)] = []
             var views: [TraceView] = []
             for (m, outcome) in runs {
