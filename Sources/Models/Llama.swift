@@ -37,12 +37,6 @@ public final class KVCache: @unchecked Sendable {
     }
 
     func advance(by n: Int) { length += n }
-
-    /// Removes everything (a new sequence).
-    public func reset() {
-        for i in keys.indices { keys[i].removeAll(keepingCapacity: true); values[i].removeAll(keepingCapacity: true) }
-        length = 0
-    }
 }
 
 /// Observes the residual stream after each decoder layer (logit lens, parity dumps).

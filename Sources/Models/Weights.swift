@@ -170,14 +170,6 @@ public struct StoredMatrix: @unchecked Sendable {
             (dst).update(from: (base + start * cols * 4).assumingMemoryBound(to: Float.self), count: n)
         }
     }
-
-    /// One row in fp32 (embedding lookup). row: [cols].
-    public func row(_ r: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: cols) { buf, initialized in
-            if let p = buf.baseAddress { convertRows(r, 1, into: p) }
-            initialized = cols
-        }
-    }
 }
 
 /// A linear layer `y = x W^T + b` with W [out, in] in its stored dtype, or packed to bf16.

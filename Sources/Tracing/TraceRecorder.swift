@@ -1,8 +1,8 @@
 import Foundation
 import Models
 
-/// Records, per generation step, the generating row's attention in every decoder layer and the
-/// logits. Attach it as an attention hook and as the generation observer.
+/// Records, per generation step, the generating row's attention in every decoder layer (the
+/// logits are in the `GenerationResult`). Attach it as an attention hook and as the generation observer.
 ///
 /// It records what it sees at its position in the hook list: put it first for the probabilities
 /// as the model computed them, after an intervention for the modified ones.
@@ -13,7 +13,6 @@ public final class TraceRecorder: AttentionHook, GenerationObserver {
     public private(set) var attention: [[Float]] = []
     /// Keys of each finished step.
     public private(set) var keyCounts: [Int] = []
-    public private(set) var steps: [GenerationStep] = []
     private var current: [Float] = []
     private var currentKeys = 0
     private var seen = Set<Int>()
@@ -49,7 +48,6 @@ public final class TraceRecorder: AttentionHook, GenerationObserver {
     }
 
     public func didFinishStep(_ step: GenerationStep) {
-        steps.append(step)
         attention.append(current)
         keyCounts.append(currentKeys)
     }

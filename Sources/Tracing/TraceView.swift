@@ -15,8 +15,6 @@ public struct TraceView {
     public var lensUncertainty: [[Float]]?
     /// Per step: the layer where CLVS stopped smoothing (nil = never), if CLVS ran.
     public var clvsStopLayers: [Int?]?
-    /// Per step: attention over the image tokens before the intervention, [L * H * N], if recorded.
-    public var imageAttentionPre: [[Float]]?
 
     public init(manifest: TraceManifest, attention: [[Float]], keyCounts: [Int]) {
         self.manifest = manifest
@@ -29,13 +27,6 @@ public struct TraceView {
         self.init(manifest: manifest, attention: outcome.recorder.attention, keyCounts: outcome.recorder.keyCounts)
         lensUncertainty = outcome.lens?.steps.map(\.uncertainty)
         clvsStopLayers = outcome.clvs?.records.map(\.stopLayer)
-        if let pre = outcome.preRecorder {
-            let span = manifest.imageSpan.range
-            imageAttentionPre = pre.attention.indices.map {
-                imageSliceAndMass(pre.attention[$0], layers: manifest.model.textLayers, heads: manifest.model.textHeads,
-                                  keys: pre.keyCounts[$0], span: span).image
-            }
-        }
     }
 
     /// Reads a trace directory written by `clvs-trace run`.
@@ -76,9 +67,6 @@ public struct TraceView {
                 let v = try file.int64s(TraceKey.clvsStopLayer(step: s).name).first ?? -1
                 return v < 0 ? nil : Int(v)
             }
-        }
-        if file.tensors[TraceKey.imageAttention(step: 0, stage: .pre).name] != nil {
-            view.imageAttentionPre = try (0..<S).map { try file.floats(TraceKey.imageAttention(step: $0, stage: .pre).name) }
         }
         return view
     }
