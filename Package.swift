@@ -8,7 +8,7 @@ let package = Package(
     name: "clvs",
     products: [
         .executable(name: "clvs-trace", targets: ["clvs-trace"]),
-        .library(name: "CLVS", targets: ["JSONCore", "Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Interventions", "Tracing", "Analysis", "Plotting", "Benchmarks"]),
+        .library(name: "CLVS", targets: ["JSONCore", "Tensors", "SafeTensors", "Tokenizers", "Imaging", "Models", "Interventions", "Tracing", "Analysis", "Plotting", "Benchmarks", "ShapesWorld"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,10 +33,11 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["_CCairo", "Imaging"]),
         .target(name: "Tracing", dependencies: ["Models", "Interventions", "SafeTensors", "Imaging", "Tokenizers", "Plotting", "Analysis"]),
         .target(name: "Analysis", dependencies: ["Imaging"]),
+        .target(name: "ShapesWorld", dependencies: ["Imaging", "JSONCore"]),
         .target(name: "Benchmarks", dependencies: ["Tracing", "Interventions", "Models", "Imaging", "Tokenizers"], exclude: ["README.md"]),
         .executableTarget(
             name: "clvs-trace",
-            dependencies: ["Models", "Interventions", "Tracing", "Imaging", "Analysis", "Benchmarks",
+            dependencies: ["Models", "Interventions", "Tracing", "Imaging", "Analysis", "Benchmarks", "ShapesWorld",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),

@@ -7,7 +7,7 @@ struct CLVSTrace: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clvs-trace",
         abstract: "Trace where a vision-language model looks: attention per token, layer and head.",
-        subcommands: [RunCommand.self, PlotCommand.self, MaskCommand.self, StatsCommand.self, StudyCommand.self, BenchCommand.self, EvalCommand.self, ScoreCommand.self],
+        subcommands: [RunCommand.self, PlotCommand.self, MaskCommand.self, StatsCommand.self, StudyCommand.self, BenchCommand.self, EvalCommand.self, ScoreCommand.self, SynthCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

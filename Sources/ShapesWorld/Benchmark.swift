@@ -1,0 +1,269 @@
+import Foundation
+import Imaging
+import JSONCore
+
+/// Errors of the shapes world's writers.
+public enum ShapesWorldError: Error, CustomStringConvertible {
+    case io(path: String, reason: String)
+    case parameter(name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .io(path, reason): return "\(path): \(reason)"
+        case let .parameter(name, reason): return "\(name): \(reason)"
+        }
+    }
+}
+
+/// The synthetic benchmark: `images` scenes drawn from `seed`, with POPE, AMBER-style and COCO files.
+public struct ShapesBenchmark: Sendable {
+    public let seed: UInt64
+    public let sampler: SceneSampler
+    public let scenes: [Scene]
+    /// POPE questions per split (`random`, `popular`, `adversarial`), in file order, with image index.
+    public private(set) var pope: [String: [(image: Int, question: ShapeQuestion)]] = [:]
+    /// AMBER-style discriminative questions per dimension (`attribute`, `relation`).
+    public private(set) var amber: [String: [(image: Int, question: ShapeQuestion)]] = [:]
+    /// Every held-out question (existence = POPE's random split, plus attribute, relation, count).
+    public private(set) var all: [(image: Int, question: ShapeQuestion)] = []
+
+    public static let popeSplits = ["random", "popular", "adversarial"]
+
+    public static func fileName(image: Int) -> String { String(format: "shapes_%06d.png", image + 1) }
+
+    /// Samples scene `i` of the stream `seed` (independent of every other index).
+    public static func scene(seed: UInt64, index: Int, sampler: SceneSampler) -> Scene {
+        var g = SplitMix64.derived(seed: seed, UInt64(index) &+ 1)
+        return sampler.sample(&g)
+    }
+
+    public init(seed: UInt64, images: Int, parameters: WorldParameters = WorldParameters(), questionsPerImage: Int = 3) {
+        self.seed = seed
+        sampler = SceneSampler(parameters: parameters)
+        let s = sampler
+        scenes = (0..<images).map { ShapesBenchmark.scene(seed: seed, index: $0, sampler: s) }
+        buildQuestions(perImage: questionsPerImage)
+    }
+
+    mutating func buildQuestions(perImage k: Int) {
+        // Ground-truth statistics POPE's popular/adversarial sampling uses.
+        var frequency: [String: Int] = [:]
+        var cooccur: [String: [String: Int]] = [:]
+        for sc in scenes {
+            let names = sc.objects.map(\.name)
+            for n in names {
+                frequency[n, default: 0] += 1
+                for m in names where m != n { cooccur[n, default: [:]][m, default: 0] += 1 }
+            }
+        }
+        let byPopularity = allObjectNames.enumerated().sorted { a, b in
+            let fa = frequency[a.element, default: 0], fb = frequency[b.element, default: 0]
+            return fa != fb ? fa > fb : a.offset < b.offset
+        }.map(\.element)
+
+        for split in Self.popeSplits { pope[split] = [] }
+        amber = ["attribute": [], "relation": []]
+        for (i, sc) in scenes.enumerated() {
+            var g = SplitMix64.derived(seed: seed ^ 0x5EED_0F_0B5E, UInt64(i) &+ 1)
+            let facts = SceneFacts(scene: sc, sampler: sampler)
+            let present = facts.present
+            var objs = sc.objects
+            shuffle(&objs, &g)
+            let positives = Array(objs.prefix(k))
+            let absent = allObjectNames.filter { !present.contains($0) }
+            var randomOrder = absent
+            shuffle(&randomOrder, &g)
+            let popular = byPopularity.filter { !present.contains($0) }
+            let adversarial = absent.enumerated().sorted { a, b in
+                let ca = present.reduce(0) { $0 + (cooccur[$1]?[a.element] ?? 0) }
+                let cb = present.reduce(0) { $0 + (cooccur[$1]?[b.element] ?? 0) }
+                return ca != cb ? ca > cb : a.offset < b.offset
+            }.map(\.element)
+            for (split, negatives) in [("random", randomOrder), ("popular", popular), ("adversarial", adversarial)] {
+                for (j, o) in positives.enumerated() where j < negatives.count {
+                    pope[split]?.append((i, ShapeQuestion(kind: .existence, type: "positive", text: QuestionText.existence(o.color, o.shape),
+                                                          label: "yes", keyObject: o.shape.rawValue)))
+                    guard let (c, s) = parseName(negatives[j]) else { continue }
+                    pope[split]?.append((i, ShapeQuestion(kind: .existence, type: split, text: QuestionText.existence(c, s),
+                                                          label: "no", keyObject: s.rawValue)))
+                }
+            }
+            // Attribute: one true and one false colour question about different objects when possible.
+            if let o = objs.first {
+                amber["attribute"]?.append((i, ShapeQuestion(kind: .attribute, type: "color", text: QuestionText.attribute(o.shape, o.color),
+                                                             label: "yes", keyObject: o.shape.rawValue)))
+                let o2 = objs.count > 1 ? objs[1] : o
+                let others = ShapeColor.allCases.filter { $0 != o2.color }
+                if let c = g.element(others) {
+                    amber["attribute"]?.append((i, ShapeQuestion(kind: .attribute, type: "color", text: QuestionText.attribute(o2.shape, c),
+                                                                 label: "no", keyObject: o2.shape.rawValue)))
+                }
+            }
+            // Relation: up to two questions (one per type drawn), preferring a balance of labels.
+            if objs.count >= 2 {
+                var rel: [ShapeQuestion] = []
+                for a in objs { for b in objs where a.shape != b.shape { rel += facts.relationQuestions(a, b) } }
+                shuffle(&rel, &g)
+                var chosen: [ShapeQuestion] = []
+                for want in ["yes", "no"] {
+                    if let q = rel.first(where: { $0.label == want && !chosen.map(\.type).contains($0.type) }) { chosen.append(q) }
+                }
+                for q in chosen { amber["relation"]?.append((i, q)) }
+            }
+        }
+        all = (pope["random"] ?? []) + (amber["attribute"] ?? []) + (amber["relation"] ?? [])
+            + scenes.indices.map { ($0, ShapeQuestion(kind: .count, type: "objects", text: QuestionText.count,
+                                                      label: String(scenes[$0].objects.count), keyObject: nil)) }
+    }
+
+    // MARK: - Files
+
+    /// Writes the benchmark into `directory` (created): `images/`, `pope/coco_pope_<split>.json`,
+    /// `amber/query_discriminative-{attribute,relation}.json` + `amber/annotations.json`,
+    /// `annotations/instances_shapes.json`, `questions.jsonl`, `world.json`.
+    public func write(to directory: URL, progress: ((Int, Int) -> Void)? = nil) throws {
+        let fm = FileManager.default
+        for sub in ["images", "pope", "amber", "annotations"] {
+            do { try fm.createDirectory(at: directory.appendingPathComponent(sub), withIntermediateDirectories: true) } catch {
+                throw ShapesWorldError.io(path: directory.appendingPathComponent(sub).path, reason: "cannot create the folder: \(error)")
+            }
+        }
+        for (i, sc) in scenes.enumerated() {
+            let img = RGBImage(width: sc.width, height: sc.height, pixels: SceneRenderer.render(sc))
+            try ImageIO.writePNG(img, to: directory.appendingPathComponent("images").appendingPathComponent(Self.fileName(image: i)))
+            progress?(i + 1, scenes.count)
+        }
+        for split in Self.popeSplits {
+            var out = ""
+            for (n, item) in (pope[split] ?? []).enumerated() {
+                out += "{\"question_id\": \(n + 1), \"image\": \(jsonString(Self.fileName(image: item.image))), \"text\": \(jsonString(item.question.text)), \"label\": \(jsonString(item.question.label))}\n"
+            }
+            try write(out, directory.appendingPathComponent("pope/coco_pope_\(split).json"))
+        }
+        var annotations: [String] = []
+        var id = 0
+        for dim in ["attribute", "relation"] {
+            var queries: [String] = []
+            let type = dim == "attribute" ? "discriminative-attribute-state" : "discriminative-relation"
+            for item in amber[dim] ?? [] {
+                id += 1
+                queries.append("{\"id\": \(id), \"image\": \(jsonString(Self.fileName(image: item.image))), \"query\": \(jsonString(item.question.text))}")
+                annotations.append("{\"id\": \(id), \"type\": \"\(type)\", \"truth\": \(jsonString(item.question.label)), \"relation\": \(jsonString(item.question.type))}")
+            }
+            try write("[\n" + queries.joined(separator: ",\n") + "\n]\n", directory.appendingPathComponent("amber/query_discriminative-\(dim).json"))
+        }
+        try write("[\n" + annotations.joined(separator: ",\n") + "\n]\n", directory.appendingPathComponent("amber/annotations.json"))
+        try write(cocoJSON(), directory.appendingPathComponent("annotations/instances_shapes.json"))
+        var lines = ""
+        for (n, item) in all.enumerated() {
+            let q = item.question
+            lines += "{\"question_id\": \(n + 1), \"image\": \(jsonString(Self.fileName(image: item.image))), \"text\": \(jsonString(q.text)), \"label\": \(jsonString(q.label)), \"kind\": \"\(q.kind.rawValue)\", \"type\": \(jsonString(q.type))"
+            lines += q.keyObject.map { ", \"key_object\": \(jsonString($0))}\n" } ?? "}\n"
+        }
+        try write(lines, directory.appendingPathComponent("questions.jsonl"))
+        let p = sampler.parameters
+        try write("""
+        {"generator": "clvs-trace synth benchmark", "seed": \(seed), "images": \(scenes.count), "width": \(p.width), "height": \(p.height), \
+        "pope_questions_per_split": \((pope["random"] ?? []).count), "attribute_questions": \((amber["attribute"] ?? []).count), \
+        "relation_questions": \((amber["relation"] ?? []).count), "held_out_questions": \(all.count)}
+
+        """, directory.appendingPathComponent("world.json"))
+    }
+
+    /// COCO instances JSON: one category per shape, one annotation per object with its polygon
+    /// (2 decimals), polygon area, bbox, and the object's colour and size as extra fields.
+    public func cocoJSON() -> String {
+        var images: [String] = [], anns: [String] = []
+        var annID = 0
+        for (i, sc) in scenes.enumerated() {
+            images.append("{\"id\": \(i + 1), \"file_name\": \(jsonString(Self.fileName(image: i))), \"width\": \(sc.width), \"height\": \(sc.height)}")
+            for o in sc.objects {
+                annID += 1
+                let poly = o.polygon.map { "\(fmt($0.0)), \(fmt($0.1))" }.joined(separator: ", ")
+                let b = o.bbox.map(fmt).joined(separator: ", ")
+                anns.append("{\"id\": \(annID), \"image_id\": \(i + 1), \"category_id\": \(o.shape.categoryID), \"segmentation\": [[\(poly)]], "
+                            + "\"area\": \(fmt(o.area)), \"bbox\": [\(b)], \"iscrowd\": 0, \"color\": \"\(o.color.rawValue)\", \"size\": \"\(o.size.rawValue)\"}")
+            }
+        }
+        let cats = ShapeKind.allCases.map { "{\"id\": \($0.categoryID), \"name\": \"\($0.rawValue)\", \"supercategory\": \"shape\"}" }
+        return "{\"info\": {\"description\": \"clvs-trace synthetic shapes benchmark\", \"seed\": \(seed)},\n\"images\": [\n"
+            + images.joined(separator: ",\n") + "\n],\n\"annotations\": [\n" + anns.joined(separator: ",\n")
+            + "\n],\n\"categories\": [\n" + cats.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    func write(_ s: String, _ url: URL) throws {
+        do { try Data(s.utf8).write(to: url, options: .atomic) } catch {
+            throw ShapesWorldError.io(path: url.path, reason: "cannot write: \(error)")
+        }
+    }
+}
+
+/// Training data: `images.u8` (N x H x W x 3 raw bytes) and `qa.jsonl` (one line per image:
+/// `{"image": i, "qa": [[kind, question, answer], ...]}`), for the training script.
+public enum ShapesTrainingSet {
+    public static func write(to directory: URL, seed: UInt64, images: Int, questionsPerImage: Int,
+                             parameters: WorldParameters = WorldParameters(), progress: ((Int, Int) -> Void)? = nil) throws {
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw ShapesWorldError.io(path: directory.path, reason: "cannot create the folder: \(error)")
+        }
+        let sampler = SceneSampler(parameters: parameters)
+        let imgURL = directory.appendingPathComponent("images.u8"), qaURL = directory.appendingPathComponent("qa.jsonl")
+        let tmpImg = directory.appendingPathComponent(".images.u8.partial"), tmpQA = directory.appendingPathComponent(".qa.jsonl.partial")
+        FileManager.default.createFile(atPath: tmpImg.path, contents: nil)
+        FileManager.default.createFile(atPath: tmpQA.path, contents: nil)
+        guard let hImg = try? FileHandle(forWritingTo: tmpImg), let hQA = try? FileHandle(forWritingTo: tmpQA) else {
+            throw ShapesWorldError.io(path: directory.path, reason: "cannot open output files")
+        }
+        let chunk = 256
+        var start = 0
+        while start < images {
+            let n = min(chunk, images - start)
+            var pixels = [[UInt8]](repeating: [], count: n)
+            var qas = [String](repeating: "", count: n)
+            let s0 = start
+            pixels.withUnsafeMutableBufferPointer { px in
+                qas.withUnsafeMutableBufferPointer { qa in
+                    DispatchQueue.concurrentPerform(iterations: n) { k in
+                        let i = s0 + k
+                        let sc = ShapesBenchmark.scene(seed: seed, index: i, sampler: sampler)
+                        px[k] = SceneRenderer.render(sc)
+                        var g = SplitMix64.derived(seed: seed ^ 0x7A1_0000, UInt64(i) &+ 1)
+                        let qs = TrainingQuestions.sample(SceneFacts(scene: sc, sampler: sampler), count: questionsPerImage, &g)
+                        let items = qs.map { "[\"\($0.kind.rawValue)\", \(jsonString($0.text)), \(jsonString($0.answer))]" }
+                        qa[k] = "{\"image\": \(i), \"qa\": [\(items.joined(separator: ", "))]}\n"
+                    }
+                }
+            }
+            for k in 0..<n {
+                hImg.write(Data(pixels[k]))
+                hQA.write(Data(qas[k].utf8))
+            }
+            start += n
+            progress?(start, images)
+        }
+        try? hImg.close()
+        try? hQA.close()
+        for (tmp, dst) in [(tmpImg, imgURL), (tmpQA, qaURL)] {
+            try? FileManager.default.removeItem(at: dst)
+            do { try FileManager.default.moveItem(at: tmp, to: dst) } catch {
+                throw ShapesWorldError.io(path: dst.path, reason: "cannot move into place: \(error)")
+            }
+        }
+    }
+}
+
+func shuffle<T>(_ a: inout [T], _ g: inout SplitMix64) {
+    if a.count < 2 { return }
+    for i in stride(from: a.count - 1, to: 0, by: -1) {
+        let j = g.int(0, i)
+        a.swapAt(i, j)
+    }
+}
+
+func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
+
+func jsonString(_ s: String) -> String {
+    var out: [UInt8] = []
+    JSONWriter.appendString(s, to: &out)
+    return String(decoding: out, as: UTF8.self)
+}
