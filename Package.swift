@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Tracing", dependencies: ["Models", "Interventions", "SafeTensors", "Imaging", "Tokenizers", "Plotting", "Analysis"]),
         .target(name: "Analysis", dependencies: ["Imaging"]),
         .target(name: "ShapesWorld", dependencies: ["Imaging", "JSONCore"]),
-        .target(name: "Benchmarks", dependencies: ["Tracing", "Interventions", "Models", "Imaging", "Tokenizers"], exclude: ["README.md"]),
+        .target(name: "Benchmarks", dependencies: ["Tracing", "Interventions", "Models", "Imaging", "Tokenizers", "Plotting"], exclude: ["README.md"]),
         .executableTarget(
             name: "clvs-trace",
             dependencies: ["Models", "Interventions", "Tracing", "Imaging", "Analysis", "Benchmarks", "ShapesWorld",

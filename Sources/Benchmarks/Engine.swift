@@ -9,6 +9,16 @@ public protocol AnswerEngine {
     /// `maxNewTokens` tokens; when `traceDirectory` is given, the trace of this answer is written
     /// there (the folder must not exist or be empty).
     func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?) throws -> String
+    /// The same, with notes about the question recorded in the trace's `options` (e.g.
+    /// `key_object`, `label`), which the studies read.
+    func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?, traceNotes: [String: String]) throws -> String
+}
+
+extension AnswerEngine {
+    /// Engines that write no traces ignore the notes.
+    public func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?, traceNotes: [String: String]) throws -> String {
+        try answer(image: image, prompt: prompt, maxNewTokens: maxNewTokens, traceDirectory: traceDirectory)
+    }
 }
 
 /// The model with a method (vanilla or CLVS): `traceOnePair` with greedy decoding, and
@@ -34,6 +44,10 @@ public final class ModelEngine: AnswerEngine {
     /// recorded (the logit lens alone costs an unembedding pass per step); with one, the trace has
     /// the default keys.
     public func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?) throws -> String {
+        try answer(image: image, prompt: prompt, maxNewTokens: maxNewTokens, traceDirectory: traceDirectory, traceNotes: [:])
+    }
+
+    public func answer(image: URL, prompt: PromptSpec, maxNewTokens: Int, traceDirectory: URL?, traceNotes: [String: String]) throws -> String {
         var options = TraceOptions()
         if traceDirectory == nil {
             options.lens = false
@@ -43,8 +57,8 @@ public final class ModelEngine: AnswerEngine {
                                        padToSquare: padToSquare, method: method, options: options)
         if let traceDirectory {
             try writeTrace(outcome, checkpoint: checkpoint, imageFile: image, prompt: prompt,
-                           options: ["max_new_tokens": "\(maxNewTokens)", "pad_to_square": "\(padToSquare)",
-                                     "method": method.name, "decoding": "greedy"],
+                           options: traceNotes.merging(["max_new_tokens": "\(maxNewTokens)", "pad_to_square": "\(padToSquare)",
+                                                        "method": method.name, "decoding": "greedy"]) { _, new in new },
                            padToSquare: padToSquare, figures: traceFigures, to: traceDirectory)
         }
         return outcome.answer

@@ -180,7 +180,7 @@ public final class EvalRunner {
             }
             let t0 = Date()
             let raw = try engine.answer(image: image, prompt: BenchmarkPrompts.prompt(q, suffix: suffix),
-                                        maxNewTokens: cfg.maxNewTokens, traceDirectory: traceURL)
+                                        maxNewTokens: cfg.maxNewTokens, traceDirectory: traceURL, traceNotes: q.traceNotes)
             let answer = Py.strip(raw)
             let record = RunRecord(benchmark: questions.benchmark, key: q.key, questionID: q.questionID, category: q.category,
                                    image: q.image, question: q.originalText, prompt: BenchmarkPrompts.userText(q, suffix: suffix),

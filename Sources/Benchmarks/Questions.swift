@@ -75,6 +75,25 @@ public struct BenchmarkQuestion: Sendable, Equatable {
         self.originalText = originalText ?? text
         self.label = label
     }
+
+    /// The object a POPE-style existence question asks about ("Is there a/an <object> in the
+    /// image?", as POPE and the shapes benchmark phrase them), else nil.
+    public var existenceObject: String? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        for article in ["Is there a ", "Is there an "] where t.hasPrefix(article) && t.hasSuffix(" in the image?") {
+            let name = t.dropFirst(article.count).dropLast(" in the image?".count)
+            return name.isEmpty ? nil : String(name)
+        }
+        return nil
+    }
+
+    /// What a trace of this question records about it in `options`: the question key, the label
+    /// and, for existence questions, `key_object` (the studies' default key object).
+    public var traceNotes: [String: String] {
+        var notes = ["question_key": key, "label": label, "category": category]
+        if let o = existenceObject { notes["key_object"] = o }
+        return notes
+    }
 }
 
 /// An R-Bench subset: the question ids listed in one `*_ids_<i>.json` file.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Tracing
 
@@ -7,7 +8,7 @@ struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
         abstract: "Studies over many traces: convergence vs uncertainty (Fig. 4), key-object attention (Fig. 2, 6).",
-        subcommands: [StudyConvergenceCommand.self, StudyKeyObjectsCommand.self])
+        subcommands: [StudyConvergenceCommand.self, StudyKeyObjectsCommand.self, StudySweepCommand.self])
 }
 
 /// `clvs-trace study convergence`.
@@ -103,3 +104,114 @@ struct StudyKeyObjectsCommand: ParsableCommand {
         }
     }
 }
+
+/// `clvs-trace study sweep`: a benchmark over a grid of gamma or lambda (Figures 7 and 8).
+struct StudySweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a benchmark with CLVS over a grid of gamma or lambda (plus vanilla); sweep.csv/.json and Figure 7/8-style curves.",
+        discussion: "Answers go to OUT/answers/answers_<param>_<value>.jsonl and OUT/answers/answers_vanilla.jsonl, resumable like `eval`.")
+
+    @OptionGroup var data: BenchmarkDataOptions
+
+    @Option(help: "Image folder the question files' image names are relative to.")
+    var images: String
+
+    @OptionGroup(title: "Model")
+    var checkpoint: ModelOptions
+
+    @Option(help: "gamma | lambda")
+    var param: SweepParameter
+
+    @Option(parsing: .upToNextOption, help: "Values of the parameter, each in [0, 1].")
+    var values: [Double]
+
+    @Option(help: "CLVS smoothing weight when gamma is swept (default 0.8).")
+    var lambda: Double?
+
+    @Option(help: "CLVS memory weight when lambda is swept (default 0.8).")
+    var gamma: Double?
+
+    @Option(help: "CLVS uncertainty threshold (default 0.5).")
+    var delta: Double?
+
+    @Flag(help: "Skip the vanilla baseline.")
+    var noVanilla = false
+
+    @Option(help: "Only the first N questions.")
+    var limit: Int?
+
+    @Option(help: "Maximum number of generated tokens per answer.")
+    var maxNewTokens: Int = 16
+
+    @Option(help: ArgumentHelp("Text appended to every question (default: the benchmark's, as `eval`)."))
+    var promptSuffix: String?
+
+    @Flag(help: "Do not pad images to a square.")
+    var noPadToSquare = false
+
+    @Option(help: "Output directory (created; answers in it are resumed).")
+    var out: String
+
+    func validate() throws {
+        _ = try data.kind()
+        if data.questions.isEmpty { throw ValidationError("give --questions") }
+        if values.isEmpty { throw ValidationError("--values needs at least one value") }
+        if let bad = values.first(where: { !($0 >= 0 && $0 <= 1) }) { throw ValidationError("--values must be in [0, 1], found \(bad)") }
+        if param == .gamma && gamma != nil { throw ValidationError("--gamma is the swept parameter; give --values") }
+        if param == .lambda && lambda != nil { throw ValidationError("--lambda is the swept parameter; give --values") }
+        if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1, found \(maxNewTokens)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be >= 1, found \(limit)") }
+    }
+
+    func run() throws {
+        do {
+            let questions = try data.load()
+            let outURL = URL(fileURLWithPath: out)
+            let answers = outURL.appendingPathComponent("answers")
+            do { try FileManager.default.createDirectory(at: answers, withIntermediateDirectories: true) } catch {
+                throw BenchmarkError.io(path: answers.path, reason: "cannot create the folder")
+            }
+            var plan: [(Double?, MethodSettings)] = noVanilla ? [] : [(nil, .vanilla)]
+            for v in values {
+                plan.append((v, try MethodSettings.make(method: .clvs, lambda: param == .lambda ? v : lambda,
+                                                        gamma: param == .gamma ? v : gamma, delta: delta)))
+            }
+            let ckpt = try checkpoint.load()
+            var runs: [SweepRun] = []
+            for (k, (value, settings)) in plan.enumerated() {
+                let config = EvalConfiguration(
+                    imageDirectory: URL(fileURLWithPath: images),
+                    output: SweepResult.answersFile(in: answers, parameter: param, value: value), settings: settings,
+                    maxNewTokens: maxNewTokens, promptSuffix: promptSuffix.map(BenchmarkPrompts.unescape), limit: limit)
+                let engine = try makeEngine(method: settings.method, settings: settings, checkpoint: ckpt, padToSquare: !noPadToSquare)
+                let runner = EvalRunner(questions: questions, configuration: config, engine: engine)
+                runner.onStart = { [unowned runner] done, total in
+                    runner.progress = EvalProgress(total: total, resumed: done, label: "[\(k + 1)/\(plan.count)] \(settings.summary)")
+                }
+                let summary = try runner.run()
+                var merged = try MergedRun.merge(files: [config.output], questions: questions, expected: summary.selected)
+                let keys = Set(summary.selected.map(\.key))
+                merged.records = merged.records.filter { keys.contains($0.key) }
+                let report = try Scoring.score(merged, questions: questions, expected: summary.selected.count)
+                runs.append(SweepRun(value: value, settings: settings, report: report))
+            }
+            let result = SweepResult(parameter: param, benchmark: questions.benchmark,
+                                     vanilla: runs.first { $0.value == nil }, runs: runs.filter { $0.value != nil })
+            var files: [(String, Data)] = [("sweep.csv", Data(result.csv().utf8)), ("sweep.json", try result.json())]
+            for (name, fig) in try result.figures() { files.append((name, Data(try fig.pngData()))) }
+            for (name, data) in files {
+                let url = outURL.appendingPathComponent(name)
+                do { try data.write(to: url, options: .atomic) } catch {
+                    throw BenchmarkError.io(path: url.path, reason: "cannot write")
+                }
+            }
+            print(result.csv(), terminator: "")
+            FileHandle.standardError.write(Data("wrote \(files.map(\.0).joined(separator: ", ")) to \(out)\n".utf8))
+        } catch {
+            failWith(error)
+        }
+    }
+}
+
+extension SweepParameter: ExpressibleByArgument {}

@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
+
+One command, from the repository root (about 45 minutes on 2 CPU cores):
+
+    python3 Tests/ShapesModel/train_shapes_model.py
+
+Requirements: torch (CPU), transformers 5.x, safetensors, tokenizers, numpy; a Swift toolchain (the
+data come from the Swift generator, `clvs-trace synth`, which is the single definition of the world).
+
+What it does, all with fixed seeds:
+1. builds `clvs-trace` (release) and writes the training set (`synth train --seed 1000`, one image per
+   sequence, 8 questions per image) and the held-out benchmark (`synth benchmark --seed 1 --images 300`)
+   into --work;
+2. trains the tokenizer (shapes_tokenizer.py: LLaMA-layout BPE with byte fallback) on the training
+   questions and answers plus the LLaVA-1.5 template text;
+3. builds `LlavaForConditionalGeneration` (CLIP ViT 112 px / patch 14 = 8x8 grid, 2-layer GELU
+   projector, Llama decoder with 8 layers) and trains it from scratch on multi-turn LLaVA-1.5
+   conversations (the first turn is exactly the single-turn prompt the runtime builds; loss on the
+   answers and their </s> only), AdamW with warm-up and cosine decay;
+4. rounds the weights to fp16, saves the checkpoint in the llava-hf hub layout with its tokenizer and
+   processor files into --out (default: the CLI's embedded default model), reloads it and answers every
+   held-out question greedily with transformers (eager attention, fp32 from the fp16 weights);
+5. writes `heldout_transformers.jsonl` (transformers' answer per held-out question) and
+   `training_report.json` (losses, timings, accuracy per question kind) next to this script; the Swift
+   tests check the runtime's answers against the former.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "Tests" / "ModelsTests" / "Fixtures"))
+import shapes_tokenizer as stok  # noqa: E402
+import generate_llava_fixtures as fx  # noqa: E402
+
+import transformers  # noqa: E402
+from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration  # noqa: E402
+
+SYSTEM_PROMPT = fx.SYSTEM_PROMPT
+SUFFIX = "\nAnswer the question using a single word or phrase."
+IMAGE_SIZE, PATCH = 112, 14
+N_IMAGE = (IMAGE_SIZE // PATCH) ** 2
+MEAN = np.array(fx.OPENAI_CLIP_MEAN, dtype=np.float32)
+STD = np.array(fx.OPENAI_CLIP_STD, dtype=np.float32)
+
+SPEC = dict(
+    text=dict(hidden_size=192, num_hidden_layers=8, num_attention_heads=6, num_key_value_heads=6,
+              intermediate_size=512, rope_theta=10000.0),
+    vision=dict(image_size=IMAGE_SIZE, patch_size=PATCH, hidden_size=128, num_hidden_layers=5,
+                num_attention_heads=4, intermediate_size=512),
+    vision_feature_layer=-2,
+    strategy="default",
+)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Data
+# ------------------------------------------------------------------------------------------------
+
+def build_swift(clvs_trace: str | None) -> str:
+    if clvs_trace:
+        return clvs_trace
+    subprocess.run(["swift", "build", "-c", "release", "--product", "clvs-trace"], cwd=REPO, check=True)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    return str(Path(out) / "clvs-trace")
+
+
+def make_data(exe: str, work: Path, train_images: int, train_seed: int) -> tuple[Path, Path]:
+    train, held = work / f"train-{train_seed}-{train_images}", work / "heldout-1-300"
+    if not (train / "qa.jsonl").exists():
+        subprocess.run([exe, "synth", "train", "--seed", str(train_seed), "--images", str(train_images),
+                        "--questions", "8", "--out", str(train)], check=True)
+    if not (held / "questions.jsonl").exists():
+        subprocess.run([exe, "synth", "benchmark", "--seed", "1", "--images", "300", "--out", str(held)], check=True)
+    return train, held
+
+
+def prompt(question: str) -> str:
+    return f"{SYSTEM_PROMPT} USER: <image>\n{question} ASSISTANT:"
+
+
+class Encoder:
+    """Token ids of prompts and answers, cached (the world has few distinct texts)."""
+
+    def __init__(self, tokenizer_json: Path):
+        from tokenizers import Tokenizer
+        self.tok = Tokenizer.from_file(str(tokenizer_json))
+        self.image_id = self.tok.token_to_id("<image>")
+        self.eos = self.tok.token_to_id("</s>")
+        self.cache: dict[tuple, list[int]] = {}
+
+    def ids(self, text: str, special: bool) -> list[int]:
+        key = (text, special)
+        if key not in self.cache:
+            self.cache[key] = self.tok.encode(text, add_special_tokens=special).ids
+        return self.cache[key]
+
+    def first_turn(self, question: str) -> list[int]:
+        """<s> ... USER: <image>\\n{q} ASSISTANT: with the image placeholder expanded (LlavaProcessor order)."""
+        ids = self.ids(prompt(question), True)
+        k = ids.index(self.image_id)
+        return ids[:k] + [self.image_id] * N_IMAGE + ids[k + 1:]
+
+    def answer(self, context: str, answer: str) -> list[int]:
+        """Ids of ' {answer}' after `context` (encode both and take the difference) + </s>."""
+        a, b = self.ids(context, False), self.ids(context + " " + answer, False)
+        assert b[:len(a)] == a, (context, answer)
+        return b[len(a):] + [self.eos]
+
+    def later_turn(self, question: str) -> list[int]:
+        return self.ids(f"USER: {question} ASSISTANT:", False)
+
+
+def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int) -> tuple[list[int], list[int]]:
+    """input ids and labels (-100 outside answers) of one multi-turn conversation."""
+    qa = list(qa)
+    rng.shuffle(qa)
+    # A description names every object: ask it last so it cannot answer the other turns.
+    qa.sort(key=lambda x: x[0] == "describe")
+    qa = qa[:turns]
+    ids: list[int] = []
+    labels: list[int] = []
+    for t, (_, q, a) in enumerate(qa):
+        if rng.random() < 0.5:
+            q = q + SUFFIX
+        if t == 0:
+            p = enc.first_turn(q)
+            ctx = prompt(q)
+        else:
+            p = enc.later_turn(q)
+            ctx = f"USER: {q} ASSISTANT:"
+        ans = enc.answer(ctx, a)
+        ids += p + ans
+        labels += [-100] * len(p) + ans
+    return ids, labels
+
+
+def pixel_values(images: np.ndarray) -> torch.Tensor:
+    """uint8 [B, H, W, 3] -> CLIP-normalised [B, 3, H, W] (resize and crop are identities at 112 px)."""
+    x = images.astype(np.float32) * np.float32(1 / 255)
+    x = (x - MEAN) / STD
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+
+# ------------------------------------------------------------------------------------------------
+# Model
+# ------------------------------------------------------------------------------------------------
+
+def build_config(vocab_size: int, image_id: int, pad_id: int) -> LlavaConfig:
+    t, v = SPEC["text"], SPEC["vision"]
+    text = LlamaConfig(
+        hidden_size=t["hidden_size"], num_hidden_layers=t["num_hidden_layers"], num_attention_heads=t["num_attention_heads"],
+        num_key_value_heads=t["num_key_value_heads"], intermediate_size=t["intermediate_size"], vocab_size=vocab_size,
+        rms_norm_eps=1e-5, max_position_embeddings=1024,
+        rope_parameters={"rope_type": "default", "rope_theta": float(t["rope_theta"])},
+        bos_token_id=1, eos_token_id=2, pad_token_id=pad_id, tie_word_embeddings=False)
+    vision = CLIPVisionConfig(
+        image_size=v["image_size"], patch_size=v["patch_size"], hidden_size=v["hidden_size"],
+        num_hidden_layers=v["num_hidden_layers"], num_attention_heads=v["num_attention_heads"],
+        intermediate_size=v["intermediate_size"], hidden_act="quick_gelu", layer_norm_eps=1e-5, projection_dim=128)
+    return LlavaConfig(vision_config=vision, text_config=text, image_token_index=image_id, image_seq_length=N_IMAGE,
+                       projector_hidden_act="gelu", vision_feature_select_strategy=SPEC["strategy"],
+                       vision_feature_layer=SPEC["vision_feature_layer"], tie_word_embeddings=False)
+
+
+def hub_config(config: LlavaConfig, vocab_size: int, image_id: int, pad_id: int) -> dict:
+    spec = dict(SPEC, text=dict(SPEC["text"], head_dim=SPEC["text"]["hidden_size"] // SPEC["text"]["num_attention_heads"]),
+                vision=dict(SPEC["vision"], projection_dim=128))
+    cfg = fx.hub_config_json(spec, config)
+    cfg["image_token_index"] = image_id
+    cfg["pad_token_id"] = pad_id
+    cfg["vocab_size"] = vocab_size
+    cfg["text_config"]["vocab_size"] = vocab_size
+    cfg["text_config"]["max_position_embeddings"] = 1024
+    cfg["vision_config"]["vocab_size"] = vocab_size
+    cfg["transformers_version"] = transformers.__version__
+    return cfg
+
+
+# ------------------------------------------------------------------------------------------------
+# Training
+# ------------------------------------------------------------------------------------------------
+
+def train(model, enc: Encoder, images: np.ndarray, qas: list, args) -> dict:
+    rng = random.Random(args.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    steps, bs = args.steps, args.batch
+    n = len(qas)
+    order = list(range(n))
+    rng.shuffle(order)
+    cursor = 0
+    history = []
+    t0 = time.time()
+    model.train()
+    pad = enc.tok.token_to_id("<pad>")
+    for step in range(steps):
+        lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.5 * (1 + math.cos(math.pi * min(1.0, step / steps))) * 0.95 + 0.05)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        if cursor + bs > n:
+            rng.shuffle(order)
+            cursor = 0
+        idx = order[cursor:cursor + bs]
+        cursor += bs
+        seqs = [conversation(enc, qas[i], rng, args.turns) for i in idx]
+        T = max(len(s[0]) for s in seqs)
+        ids = torch.full((bs, T), pad, dtype=torch.long)
+        lab = torch.full((bs, T), -100, dtype=torch.long)
+        att = torch.zeros((bs, T), dtype=torch.long)
+        for b, (x, y) in enumerate(seqs):
+            ids[b, :len(x)] = torch.tensor(x)
+            lab[b, :len(y)] = torch.tensor(y)
+            att[b, :len(x)] = 1
+        px = pixel_values(images[np.array(idx)])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            out = model(input_ids=ids, pixel_values=px, attention_mask=att)
+        logits = out.logits.float()
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        history.append(loss.item())
+        if (step + 1) % args.log_every == 0 or step == steps - 1:
+            el = time.time() - t0
+            recent = float(np.mean(history[-args.log_every:]))
+            log(f"step {step + 1}/{steps} loss {recent:.4f} lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
+    return {"steps": steps, "batch": bs, "seconds": time.time() - t0,
+            "loss_first_100": float(np.mean(history[:100])), "loss_last_100": float(np.mean(history[-100:]))}
+
+
+# ------------------------------------------------------------------------------------------------
+# Evaluation
+# ------------------------------------------------------------------------------------------------
+
+def load_png(path: Path) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+@torch.no_grad()
+def greedy_answers(model, enc: Encoder, held: Path, max_new: int = 24) -> list[dict]:
+    """Greedy answers (first turn, no suffix, as `clvs-trace eval` asks POPE/AMBER-style files with its
+    own suffix rules) for every held-out question, with a KV cache, one question at a time."""
+    model.eval()
+    rows = [json.loads(l) for l in open(held / "questions.jsonl")]
+    cache_px: dict[str, torch.Tensor] = {}
+    out = []
+    for r in rows:
+        if r["image"] not in cache_px:
+            cache_px = {r["image"]: pixel_values(load_png(held / "images" / r["image"])[None])}
+        px = cache_px[r["image"]]
+        ids = torch.tensor([enc.first_turn(r["text"])])
+        res = model.generate(input_ids=ids, pixel_values=px, max_new_tokens=max_new, do_sample=False,
+                             eos_token_id=enc.eos, pad_token_id=enc.tok.token_to_id("<pad>"))
+        gen = res[0, ids.shape[1]:].tolist()
+        if gen and gen[-1] == enc.eos:
+            gen = gen[:-1]
+        text = enc.tok.decode(gen)
+        out.append(dict(question_id=r["question_id"], kind=r["kind"], type=r["type"], label=r["label"],
+                        text=r["text"], image=r["image"], ids=gen, answer=text))
+    return out
+
+
+def accuracy(answers: list[dict]) -> dict:
+    by: dict[str, list[int]] = collections.defaultdict(list)
+    for a in answers:
+        got = a["answer"].strip().rstrip(".").lower()
+        by[a["kind"]].append(int(got == a["label"].lower()))
+        by[f"{a['kind']}/{a['type']}"].append(int(got == a["label"].lower()))
+    return {k: {"n": len(v), "accuracy": round(100 * sum(v) / len(v), 2)} for k, v in sorted(by.items())}
+
+
+# ------------------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "clvs-shapes-work")
+    ap.add_argument("--out", type=Path, default=REPO / "Sources" / "clvs-trace" / "Resources" / "default-model")
+    ap.add_argument("--clvs-trace", help="a built clvs-trace binary (default: swift build -c release)")
+    ap.add_argument("--train-images", type=int, default=60000)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--turns", type=int, default=6)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=20261125)
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast for matmuls")
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-only", action="store_true", help="skip training; evaluate the checkpoint in --out")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed % 2**32)
+    transformers.logging.set_verbosity_error()
+    args.work.mkdir(parents=True, exist_ok=True)
+    t_start = time.time()
+
+    exe = build_swift(args.clvs_trace)
+    train_dir, held = make_data(exe, args.work, args.train_images, 1000)
+    qas = [json.loads(l)["qa"] for l in open(train_dir / "qa.jsonl")]
+    images = np.fromfile(train_dir / "images.u8", dtype=np.uint8).reshape(len(qas), IMAGE_SIZE, IMAGE_SIZE, 3)
+    log(f"data: {len(qas)} training images, held-out {held}")
+
+    report: dict = {"spec": SPEC, "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+    if not args.eval_only:
+        counts = collections.Counter()
+        for qa in qas:
+            for _, q, a in qa:
+                counts[f"USER: {q} ASSISTANT: {a}"] += 1
+        texts = list(counts.items()) + [(SYSTEM_PROMPT, len(qas)), (SUFFIX.strip(), len(qas))]
+        tj, tc = stok.build(sorted(texts))
+        tmp = Path(tempfile.mkdtemp(prefix="shapes-model.", dir=args.work))
+        fx.atomic_write_json(tmp / "tokenizer.json", tj)
+        fx.atomic_write_json(tmp / "tokenizer_config.json", tc)
+        fx.atomic_write_json(tmp / "special_tokens_map.json", stok.SPECIAL_TOKENS_MAP)
+        enc = Encoder(tmp / "tokenizer.json")
+        vocab = enc.tok.get_vocab_size(with_added_tokens=True)
+        pad_id = enc.tok.token_to_id("<pad>")
+        log(f"tokenizer: {vocab} tokens ({len(tj['model']['merges'])} merges)")
+
+        config = build_config(vocab, enc.image_id, pad_id)
+        model = LlavaForConditionalGeneration(config)
+        nparams = sum(p.numel() for p in model.parameters())
+        log(f"model: {nparams / 1e6:.2f} M parameters")
+        report["parameters"] = nparams
+        report["training"] = train(model, enc, images, qas, args)
+
+        model = model.to(torch.float16)
+        sd = {fx.to_hub_name(k): v.detach().contiguous() for k, v in model.state_dict().items()}
+        fx.atomic_save_safetensors(dict(sorted(sd.items())), tmp / "model.safetensors", metadata={"format": "pt"})
+        fx.atomic_write_json(tmp / "config.json", hub_config(config, vocab, enc.image_id, pad_id))
+        fx.atomic_write_json(tmp / "generation_config.json", {"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": pad_id})
+        fx.atomic_write_json(tmp / "preprocessor_config.json", fx.preprocessor_config(IMAGE_SIZE))
+        pc = fx.processor_config(PATCH, SPEC["strategy"])
+        fx.atomic_write_json(tmp / "processor_config.json", pc)
+        for root, _, files in os.walk(tmp):
+            os.chmod(root, 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        fx.replace_dir(tmp, args.out)
+        log(f"saved {args.out}")
+
+    enc = Encoder(args.out / "tokenizer.json")
+    loaded = fx.load_fp32(args.out)
+    answers = greedy_answers(loaded, enc, held)
+    acc = accuracy(answers)
+    report["heldout_accuracy"] = acc
+    report["total_minutes"] = round((time.time() - t_start) / 60, 1)
+    with open(HERE / "heldout_transformers.jsonl", "w") as f:
+        for a in answers:
+            f.write(json.dumps(a) + "\n")
+    if not args.eval_only:
+        fx.atomic_write_json(HERE / "training_report.json", report)
+    for k, v in acc.items():
+        log(f"held-out {k}: {v['accuracy']}% of {v['n']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
