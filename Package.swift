@@ -40,7 +40,7 @@ let package = Package(
             dependencies: ["Models", "Interventions", "Tracing", "Imaging", "Analysis", "Benchmarks", "ShapesWorld",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Resources/README.md"],
-            resources: [.copy("Resources/default-model"), .copy("Resources/default-image.jpg")]),
+            resources: [.copy("Resources/default-model"), .copy("Resources/default-image.png"), .copy("Resources/default-annotations.json")]),
 
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
@@ -69,6 +69,8 @@ let package = Package(
         .testTarget(name: "InterventionsTests", dependencies: ["Interventions", "Models", "Tensors", "SafeTensors"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Interventions", "Tracing", "Imaging", "clvs-trace"], exclude: ["Fixtures"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Analysis", "Benchmarks", "Imaging"]),
+        .testTarget(name: "ShapesModelTests", dependencies: ["ShapesWorld", "Models", "Tracing"]),
         .testTarget(name: "FastGEMMTests", dependencies: ["FastGEMM", "_CGemm"]),
         .testTarget(name: "StudyTests", dependencies: ["Tracing", "Analysis", "Interventions", "SafeTensors", "clvs-trace"]),
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "Imaging", "Tracing", "clvs-trace"]),

@@ -6,9 +6,8 @@
 //   swift run gamma-sweep
 //   swift run gamma-sweep --gammas 0 0.5 0.9 --lambda 0.5 --middle 3-5
 //
-// Without --model/--image it uses the embedded tiny model (random weights: the curves are noise,
-// the mechanics are the point), the embedded COCO image 184324 and its annotations in
-// Examples/Data. Writes examples-out/gamma_sweep.png by default.
+// Without --model/--image it uses the embedded shapes model, its sample image and that image's
+// COCO annotations (Sources/clvs-trace/Resources). Writes examples-out/gamma_sweep.png by default.
 
 import Analysis
 import ArgumentParser
@@ -34,21 +33,21 @@ struct GammaSweep: ParsableCommand {
 
     @Option(help: "Checkpoint folder (default: the embedded tiny model).")
     var model: String?
-    @Option(help: "Image file (default: the embedded COCO image 184324).")
+    @Option(help: "Image file (default: the embedded shapes sample image).")
     var image: String?
     @Option(help: "The question, put into the LLaVA-1.5 template.")
-    var question = "Is there a person in the image?"
+    var question = "Is there a red circle in the image?"
     @Option(parsing: .upToNextOption, help: "Gamma values to run, each in [0, 1].")
     var gammas: [Float] = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
     @Option(help: "CLVS lambda, fixed during the sweep.")
     var lambda: Float = 0.8
     @Option(help: "CLVS delta, fixed during the sweep.")
     var delta: Float = 0.5
-    @Option(help: "COCO instances JSON of the image (default: Examples/Data/coco_184324.json for the embedded image, else none).")
+    @Option(help: "COCO instances JSON of the image (default: the embedded sample's default-annotations.json for the embedded image, else none).")
     var annotations: String?
     @Option(help: "Key-object category.")
-    var category = "person"
-    @Option(name: .customLong("image-id"), help: "COCO image id (default: 184324 for the embedded image, else the digits of the file name).")
+    var category = "circle"
+    @Option(name: .customLong("image-id"), help: "COCO image id (default: 78 for the embedded image, else the digits of the file name).")
     var imageID: Int?
     @Option(help: "Middle layers as FIRST-LAST (default: the middle half of the decoder, L/4 ... 3L/4 - 1).")
     var middle: String?
@@ -61,9 +60,9 @@ struct GammaSweep: ParsableCommand {
 
     func run() throws {
         let modelURL = model.map { URL(fileURLWithPath: $0) } ?? resources.appendingPathComponent("default-model")
-        let imageURL = image.map { URL(fileURLWithPath: $0) } ?? resources.appendingPathComponent("default-image.jpg")
+        let imageURL = image.map { URL(fileURLWithPath: $0) } ?? resources.appendingPathComponent("default-image.png")
         let annotationsURL = annotations.map { URL(fileURLWithPath: $0) }
-            ?? (image == nil ? examples.appendingPathComponent("Data/coco_184324.json") : nil)
+            ?? (image == nil ? resources.appendingPathComponent("default-annotations.json") : nil)
         let prompt = PromptSpec.question(question)
         let ckpt = try LoadedCheckpoint(directory: modelURL)
         let L = ckpt.model.config.text.numHiddenLayers
@@ -80,7 +79,7 @@ struct GammaSweep: ParsableCommand {
             if keyObject == nil, let annotationsURL {
                 let span = manifest.imageSpan
                 keyObject = try KeyObject(annotations: annotationsURL, category: category,
-                                          imageID: imageID ?? (image == nil ? 184_324 : nil), imageFile: imageURL,
+                                          imageID: imageID ?? (image == nil ? 78 : nil), imageFile: imageURL,
                                           geometry: outcome.geometry, gridColumns: span.gridColumns, gridRows: span.gridRows)
             }
             let key = try keyObject.map { try LayerAnalysis.mean(trace.keyObjectAttention(step: 0, key: $0).mass, layers: mid) }

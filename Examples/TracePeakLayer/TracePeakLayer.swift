@@ -4,10 +4,10 @@
 //
 //   swift run trace-peak-layer
 //   swift run trace-peak-layer --clvs
-//   swift run trace-peak-layer --annotations Examples/Data/coco_184324.json --category person
+//   swift run trace-peak-layer --annotations Sources/clvs-trace/Resources/default-annotations.json --category circle
 //
-// Without --model/--image it uses the embedded tiny model (random weights: the numbers are
-// noise, the mechanics are the point) and the embedded COCO image 184324.
+// Without --model/--image it uses the embedded shapes model (trained on the synthetic shapes
+// world, Tests/ShapesModel) and the embedded sample image of that world (its COCO image id is 78).
 
 import Analysis
 import ArgumentParser
@@ -28,10 +28,10 @@ struct TracePeakLayer: ParsableCommand {
 
     @Option(help: "Checkpoint folder (default: the embedded tiny model).")
     var model: String?
-    @Option(help: "Image file (default: the embedded COCO image 184324).")
+    @Option(help: "Image file (default: the embedded shapes sample image).")
     var image: String?
     @Option(help: "The question, put into the LLaVA-1.5 template.")
-    var question = "Is there a person in the image?"
+    var question = "Is there a red circle in the image?"
     @Option(help: "Maximum number of generated tokens.")
     var maxNewTokens = 4
     @Flag(help: "Use CLVS with its default settings instead of vanilla attention.")
@@ -39,15 +39,15 @@ struct TracePeakLayer: ParsableCommand {
     @Option(help: "COCO instances JSON: also print the key object's peak layer.")
     var annotations: String?
     @Option(help: "Key-object category (COCO or POPE/AMBER name), with --annotations.")
-    var category = "person"
-    @Option(name: .customLong("image-id"), help: "COCO image id (default: 184324 for the embedded image, else the digits of the file name).")
+    var category = "circle"
+    @Option(name: .customLong("image-id"), help: "COCO image id (default: 78 for the embedded image, else the digits of the file name).")
     var imageID: Int?
     @Option(help: "Also write the trace and its standard figures to this (new or empty) directory.")
     var out: String?
 
     func run() throws {
         let modelURL = model.map { URL(fileURLWithPath: $0) } ?? resources.appendingPathComponent("default-model")
-        let imageURL = image.map { URL(fileURLWithPath: $0) } ?? resources.appendingPathComponent("default-image.jpg")
+        let imageURL = image.map { URL(fileURLWithPath: $0) } ?? resources.appendingPathComponent("default-image.png")
         let prompt = PromptSpec.question(question)
         if let out { try TraceWriter.checkWritable(URL(fileURLWithPath: out)) }  // fail before the run, not after
 
@@ -70,7 +70,7 @@ struct TracePeakLayer: ParsableCommand {
         if let annotations {
             let span = manifest.imageSpan
             keyObject = try KeyObject(annotations: URL(fileURLWithPath: annotations), category: category,
-                                      imageID: imageID ?? (image == nil ? 184_324 : nil), imageFile: imageURL,
+                                      imageID: imageID ?? (image == nil ? 78 : nil), imageFile: imageURL,
                                       geometry: outcome.geometry, gridColumns: span.gridColumns, gridRows: span.gridRows)
         }
 

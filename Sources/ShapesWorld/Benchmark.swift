@@ -129,8 +129,7 @@ public struct ShapesBenchmark: Sendable {
             }
         }
         for (i, sc) in scenes.enumerated() {
-            let img = RGBImage(width: sc.width, height: sc.height, pixels: SceneRenderer.render(sc))
-            try ImageIO.writePNG(img, to: directory.appendingPathComponent("images").appendingPathComponent(Self.fileName(image: i)))
+            try ShapesWorldIO.writeImage(sc, to: directory.appendingPathComponent("images").appendingPathComponent(Self.fileName(image: i)))
             progress?(i + 1, scenes.count)
         }
         for split in Self.popeSplits {
@@ -198,20 +197,23 @@ public struct ShapesBenchmark: Sendable {
     }
 }
 
-/// Training data: `images.u8` (N x H x W x 3 raw bytes) and `qa.jsonl` (one line per image:
+/// Training data: `images.u8` (N x H x W x 3 raw bytes), `patches.u8` (N x rows x columns x 2:
+/// `PatchLabels` for the model's patch size) and `qa.jsonl` (one line per image:
 /// `{"image": i, "qa": [[kind, question, answer], ...]}`), for the training script.
 public enum ShapesTrainingSet {
-    public static func write(to directory: URL, seed: UInt64, images: Int, questionsPerImage: Int,
+    public static func write(to directory: URL, seed: UInt64, images: Int, questionsPerImage: Int, patchSize: Int = 14,
                              parameters: WorldParameters = WorldParameters(), progress: ((Int, Int) -> Void)? = nil) throws {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw ShapesWorldError.io(path: directory.path, reason: "cannot create the folder: \(error)")
         }
         let sampler = SceneSampler(parameters: parameters)
         let imgURL = directory.appendingPathComponent("images.u8"), qaURL = directory.appendingPathComponent("qa.jsonl")
+        let patchURL = directory.appendingPathComponent("patches.u8")
         let tmpImg = directory.appendingPathComponent(".images.u8.partial"), tmpQA = directory.appendingPathComponent(".qa.jsonl.partial")
-        FileManager.default.createFile(atPath: tmpImg.path, contents: nil)
-        FileManager.default.createFile(atPath: tmpQA.path, contents: nil)
-        guard let hImg = try? FileHandle(forWritingTo: tmpImg), let hQA = try? FileHandle(forWritingTo: tmpQA) else {
+        let tmpPatch = directory.appendingPathComponent(".patches.u8.partial")
+        for t in [tmpImg, tmpQA, tmpPatch] { FileManager.default.createFile(atPath: t.path, contents: nil) }
+        guard let hImg = try? FileHandle(forWritingTo: tmpImg), let hQA = try? FileHandle(forWritingTo: tmpQA),
+              let hPatch = try? FileHandle(forWritingTo: tmpPatch) else {
             throw ShapesWorldError.io(path: directory.path, reason: "cannot open output files")
         }
         let chunk = 256
@@ -220,22 +222,27 @@ public enum ShapesTrainingSet {
             let n = min(chunk, images - start)
             var pixels = [[UInt8]](repeating: [], count: n)
             var qas = [String](repeating: "", count: n)
+            var patches = [[UInt8]](repeating: [], count: n)
             let s0 = start
             pixels.withUnsafeMutableBufferPointer { px in
+              patches.withUnsafeMutableBufferPointer { pl in
                 qas.withUnsafeMutableBufferPointer { qa in
                     DispatchQueue.concurrentPerform(iterations: n) { k in
                         let i = s0 + k
                         let sc = ShapesBenchmark.scene(seed: seed, index: i, sampler: sampler)
                         px[k] = SceneRenderer.render(sc)
+                        pl[k] = PatchLabels.labels(sc, patchSize: patchSize)
                         var g = SplitMix64.derived(seed: seed ^ 0x7A1_0000, UInt64(i) &+ 1)
                         let qs = TrainingQuestions.sample(SceneFacts(scene: sc, sampler: sampler), count: questionsPerImage, &g)
                         let items = qs.map { "[\"\($0.kind.rawValue)\", \(jsonString($0.text)), \(jsonString($0.answer))]" }
                         qa[k] = "{\"image\": \(i), \"qa\": [\(items.joined(separator: ", "))]}\n"
                     }
                 }
+              }
             }
             for k in 0..<n {
                 hImg.write(Data(pixels[k]))
+                hPatch.write(Data(patches[k]))
                 hQA.write(Data(qas[k].utf8))
             }
             start += n
@@ -243,12 +250,49 @@ public enum ShapesTrainingSet {
         }
         try? hImg.close()
         try? hQA.close()
-        for (tmp, dst) in [(tmpImg, imgURL), (tmpQA, qaURL)] {
+        try? hPatch.close()
+        for (tmp, dst) in [(tmpImg, imgURL), (tmpQA, qaURL), (tmpPatch, patchURL)] {
             try? FileManager.default.removeItem(at: dst)
             do { try FileManager.default.moveItem(at: tmp, to: dst) } catch {
                 throw ShapesWorldError.io(path: dst.path, reason: "cannot move into place: \(error)")
             }
         }
+    }
+}
+
+/// What each patch of a `patchSize` grid shows: the object with the most visible pixels in it
+/// (later objects hide earlier ones) if they cover at least a quarter of the patch, else nothing.
+public enum PatchLabels {
+    /// [rows * columns * 2] bytes: (shape index + 1, colour index + 1), 0 = background.
+    public static func labels(_ scene: Scene, patchSize p: Int) -> [UInt8] {
+        let w = scene.width, h = scene.height, cols = w / p, rows = h / p
+        var owner = [Int](repeating: -1, count: w * h)
+        for (k, o) in scene.objects.enumerated() {
+            let m = PolygonCoverage.mask(PolygonCoverage.coverage(o.polygon, width: w, height: h))
+            for i in 0..<(w * h) where m[i] { owner[i] = k }
+        }
+        var out = [UInt8](repeating: 0, count: rows * cols * 2)
+        for r in 0..<rows {
+            for c in 0..<cols {
+                var counts = [Int](repeating: 0, count: scene.objects.count)
+                for y in (r * p)..<((r + 1) * p) {
+                    for x in (c * p)..<((c + 1) * p) where owner[y * w + x] >= 0 { counts[owner[y * w + x]] += 1 }
+                }
+                guard let best = counts.indices.max(by: { counts[$0] < counts[$1] }), counts[best] * 4 >= p * p else { continue }
+                let o = scene.objects[best]
+                out[(r * cols + c) * 2] = UInt8((ShapeKind.allCases.firstIndex(of: o.shape) ?? 0) + 1)
+                out[(r * cols + c) * 2 + 1] = UInt8((ShapeColor.allCases.firstIndex(of: o.color) ?? 0) + 1)
+            }
+        }
+        return out
+    }
+}
+
+/// File helpers.
+public enum ShapesWorldIO {
+    /// Renders `scene` and writes it as an 8-bit RGB PNG.
+    public static func writeImage(_ scene: Scene, to url: URL) throws {
+        try ImageIO.writePNG(RGBImage(width: scene.width, height: scene.height, pixels: SceneRenderer.render(scene)), to: url)
     }
 }
 

@@ -20,5 +20,19 @@ enum EmbeddedResources {
     }
 
     static var defaultModel: URL { get throws { try url("default-model") } }
-    static var defaultImage: URL { get throws { try url("default-image.jpg") } }
+    static var defaultImage: URL { get throws { try url(DefaultSample.imageName) } }
+}
+
+/// The sample `clvs-trace` runs with no arguments: an image of the shipped model's shapes world
+/// (held-out seed 1), a question about one of its objects, and that image's COCO annotations so
+/// the key object is outlined and its attention plotted.
+enum DefaultSample {
+    static let imageName = "default-image.png"
+    static let annotationsName = "default-annotations.json"
+    /// The id of the image in the annotations file.
+    static let imageID = 78
+    static let question = "Is there a red circle in the image?"
+    static let keyObject = "circle"
+
+    static var annotations: URL { get throws { try EmbeddedResources.url(annotationsName) } }
 }

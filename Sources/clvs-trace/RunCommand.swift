@@ -13,10 +13,10 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Model")
     var checkpoint: ModelOptions
 
-    @Option(help: "Image file, PNG or JPEG (default: the embedded sample image).")
+    @Option(help: "Image file, PNG or JPEG (default: the embedded sample image of the shapes world).")
     var image: String?
 
-    @Option(help: "A question, put into the model's prompt template (LLaVA-1.5).")
+    @Option(help: "A question, put into the model's prompt template (LLaVA-1.5). Default: \"\(DefaultSample.question)\" (with the embedded image), else \"What is in the image?\".")
     var question: String?
 
     @Option(help: "A whole prompt with exactly one <image> placeholder, used as given.")
@@ -74,7 +74,12 @@ struct RunCommand: ParsableCommand {
             let outURL = URL(fileURLWithPath: out)
             try TraceWriter.checkWritable(outURL, force: force)
             let imageURL = try image.map { URL(fileURLWithPath: $0) } ?? EmbeddedResources.defaultImage
-            let spec: PromptSpec = prompt.map { .raw($0) } ?? .question(question ?? "What is in the image?")
+            // The embedded sample comes with its question, annotations and key object.
+            let sample = image == nil && annotations == nil
+            let annotations = try sample ? DefaultSample.annotations.path : self.annotations
+            let category = sample ? DefaultSample.keyObject : self.category
+            let imageID = sample ? DefaultSample.imageID : self.imageID
+            let spec: PromptSpec = prompt.map { .raw($0) } ?? .question(question ?? (image == nil ? DefaultSample.question : "What is in the image?"))
             let ckpt = try checkpoint.load()
             let config = clvs.config
             try config.validate(layers: ckpt.model.config.text.numHiddenLayers, vocabulary: ckpt.model.config.text.vocabSize)

@@ -50,17 +50,19 @@ struct SynthTrainCommand: ParsableCommand {
     @Option(help: "Seed of the world (the benchmark's held-out seed is 1; training uses another).") var seed: UInt64 = 1000
     @Option(help: "Number of images.") var images: Int = 1000
     @Option(help: "Questions per image.") var questions: Int = 8
+    @Option(help: "Patch size of the patch labels (patches.u8).") var patch: Int = 14
     @Option(help: "Output directory.") var out: String
 
     func validate() throws {
         if images < 1 || images > 10_000_000 { throw ValidationError("--images must be in 1...10000000, found \(images)") }
+        if patch < 1 || patch > 112 { throw ValidationError("--patch must be in 1...112, found \(patch)") }
         if questions < 1 || questions > 64 { throw ValidationError("--questions must be in 1...64, found \(questions)") }
     }
 
     func run() throws {
         do {
             let progress = EvalProgress(total: images, resumed: 0, label: "images")
-            try ShapesTrainingSet.write(to: URL(fileURLWithPath: out), seed: seed, images: images, questionsPerImage: questions) { done, _ in
+            try ShapesTrainingSet.write(to: URL(fileURLWithPath: out), seed: seed, images: images, questionsPerImage: questions, patchSize: patch) { done, _ in
                 progress.update(done: done)
             }
             progress.finish()

@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ckpt=${1:?usage: bench_7b.sh CHECKPOINT_DIR [IMAGE] [REPEATS]}
-image=${2:-Sources/clvs-trace/Resources/default-image.jpg}
+image=${2:-Examples/Data/coco_184324.jpg}
 repeats=${3:-3}
 question="Is there a dog in the image?"
 swift build -c release --product clvs-trace >&2

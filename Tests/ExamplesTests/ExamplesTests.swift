@@ -10,8 +10,8 @@ final class ExamplesTests: XCTestCase {
     struct Output { let status: Int32; let stdout: String; let stderr: String }
 
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    var annotations: URL { repository.appendingPathComponent("Examples/Data/coco_184324.json") }
-    var image: URL { repository.appendingPathComponent("Sources/clvs-trace/Resources/default-image.jpg") }
+    var annotations: URL { repository.appendingPathComponent("Sources/clvs-trace/Resources/default-annotations.json") }
+    var image: URL { repository.appendingPathComponent("Sources/clvs-trace/Resources/default-image.png") }
     var tmp: URL!
 
     override func setUpWithError() throws {
@@ -63,7 +63,7 @@ final class ExamplesTests: XCTestCase {
     func testTracePeakLayerAndPlotTrace() throws {
         let dir = tmp.appendingPathComponent("trace")
         let r = try run("trace-peak-layer", ["--clvs", "--max-new-tokens", "3", "--annotations", annotations.path,
-                                             "--category", "person", "--out", dir.path])
+                                             "--category", "circle", "--out", dir.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("method: clvs"), r.stdout)
         XCTAssertTrue(r.stdout.contains("CLVS stop"), r.stdout)
@@ -71,9 +71,9 @@ final class ExamplesTests: XCTestCase {
         let view = try TraceView.load(directory: dir)
         let file = try SafeTensorsFile(url: dir.appendingPathComponent("trace.safetensors"))
         let L = view.layers, H = view.heads, span = view.manifest.imageSpan
-        let key = try KeyObject(annotations: annotations, category: "person", imageID: 184_324, imageFile: image,
+        let key = try KeyObject(annotations: annotations, category: "circle", imageID: 78, imageFile: image,
                                 geometry: view.manifest.image.geometry, gridColumns: span.gridColumns, gridRows: span.gridRows)
-        XCTAssertTrue(r.stdout.contains("key object: person, \(key.tokens.filter { $0 }.count) of \(key.tokens.count) patches"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("key object: circle, \(key.tokens.filter { $0 }.count) of \(key.tokens.count) patches"), r.stdout)
         XCTAssertGreaterThan(key.tokens.filter { $0 }.count, 0)
 
         // One printed line per step; its peaks are the argmax over layers of the head-mean masses.
@@ -133,7 +133,7 @@ final class ExamplesTests: XCTestCase {
         let L = view.layers, H = view.heads
         let imageMass = headMean(try file.floats("steps.0.attention_mass.post"), layers: L, heads: H, kind: 1)
         let span = view.manifest.imageSpan
-        let key = try KeyObject(annotations: annotations, category: "person", imageID: 184_324, imageFile: image,
+        let key = try KeyObject(annotations: annotations, category: "circle", imageID: 78, imageFile: image,
                                 geometry: view.manifest.image.geometry, gridColumns: span.gridColumns, gridRows: span.gridRows)
         let keyMass = try view.keyObjectAttention(step: 0, key: key).mass
         let middle = (L / 4)...(3 * L / 4 - 1)

@@ -10,7 +10,7 @@ import XCTest
 final class StudyTests: XCTestCase {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let modelDir = repo.appendingPathComponent("Sources/clvs-trace/Resources/default-model")
-    static let image = repo.appendingPathComponent("Sources/clvs-trace/Resources/default-image.jpg")
+    static let image = repo.appendingPathComponent("Examples/Data/coco_184324.jpg")
     static let annotations = repo.appendingPathComponent("Tests/AnalysisTests/Fixtures/coco/instances_val2017_subset.json")
     static let questions = ["Is there a person in the image?", "What is on the table?"]
 
