@@ -154,8 +154,53 @@ final class EvalCLITests: XCTestCase {
             // The trace is of this question and answer.
             XCTAssertEqual(manifest["answer"] as? String, rec.rawAnswer)
             XCTAssertEqual((manifest["prompt"] as? [String: Any])?["question"] as? String, rec.prompt)
+            // The question's notes for the studies: key object (the POPE object), label, key.
+            let options = try XCTUnwrap(manifest["options"] as? [String: Any])
+            XCTAssertEqual(options["key_object"] as? String, rec.key == "random/1" ? "dog" : "cat")
+            XCTAssertEqual(options["label"] as? String, rec.label)
+            XCTAssertEqual(options["question_key"] as? String, rec.key)
             XCTAssertTrue(FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent("trace.safetensors").path))
         }
+    }
+
+    /// `study sweep`: vanilla + one run per value, each an ordinary resumable answers file whose
+    /// scores the CSV repeats; a second call answers nothing new; bad values are refused.
+    func testStudySweep() throws {
+        let out = tmp.appendingPathComponent("sweep")
+        let args = ["study", "sweep", "--benchmark", "pope", "--questions", questionFile.path, "--images", images.path,
+                    "--param", "gamma", "--values", "0.5", "1", "--max-new-tokens", "2", "--out", out.path]
+        let r = try run(args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let csv = try String(contentsOf: out.appendingPathComponent("sweep.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "parameter,value,method,lambda,gamma,delta,random accuracy,random F1")
+        XCTAssertEqual(csv.count, 4)
+        XCTAssertTrue(csv[1].hasPrefix("gamma,,vanilla,,,,"), String(csv[1]))
+        XCTAssertTrue(csv[2].hasPrefix("gamma,0.5,clvs,0.8,0.5,0.5,"), String(csv[2]))
+        XCTAssertTrue(csv[3].hasPrefix("gamma,1.0,clvs,0.8,1.0,0.5,"), String(csv[3]))
+        for (row, file) in zip(csv.dropFirst(), ["answers_vanilla.jsonl", "answers_gamma_0.5.jsonl", "answers_gamma_1.0.jsonl"]) {
+            let answers = out.appendingPathComponent("answers").appendingPathComponent(file)
+            XCTAssertEqual(completeLines(answers), 8, file)
+            let score = try run(["score", "--benchmark", "pope", "--questions", questionFile.path, "--answers", answers.path, "--json"])
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(score.stdout.utf8)) as? [String: Any])
+            let pope = try XCTUnwrap((json["pope"] as? [[String: Any]])?.first?["metrics"] as? [String: Any])
+            let acc = try XCTUnwrap(pope["accuracy"] as? Double)
+            XCTAssertEqual(row.split(separator: ",", omittingEmptySubsequences: false)[6], Substring(String(format: "%.4f", acc)), file)
+        }
+        for png in ["sweep_gamma_accuracy.png", "sweep_gamma_f1.png"] {
+            let d = try Data(contentsOf: out.appendingPathComponent(png))
+            XCTAssertEqual(Array(d.prefix(4)), [0x89, 0x50, 0x4E, 0x47], png)
+        }
+        let again = try run(args)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(completeLines(out.appendingPathComponent("answers/answers_vanilla.jsonl")), 8)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("sweep.csv"), encoding: .utf8).split(separator: "\n"), csv)
+
+        let both = try run(args + ["--gamma", "0.3"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.stderr.contains("--gamma is the swept parameter"), both.stderr)
+        let outside = try run(Array(args.prefix(10)) + ["--values", "1.5", "--out", out.path])
+        XCTAssertNotEqual(outside.status, 0)
+        XCTAssertTrue(outside.stderr.contains("--values must be in [0, 1], found 1.5"), outside.stderr)
     }
 
     func testClvsRunsAndMissingImagesAreListed() throws {

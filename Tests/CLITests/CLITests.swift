@@ -8,6 +8,8 @@ import XCTest
 final class CLITests: XCTestCase {
     struct Output { let status: Int32; let stdout: String; let stderr: String }
 
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     var binary: URL {
         Bundle.main.bundleURL.appendingPathComponent("clvs-trace")
     }
@@ -72,8 +74,15 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(keys.contains("input_ids") && keys.contains("steps.0.attention"))
         let span = manifest?["image_span"] as? [String: Any]
         XCTAssertEqual(span?["count"] as? Int, 64)
-        XCTAssertEqual(ids[(span?["start"] as? Int) ?? 0], 32000)
-        XCTAssertFalse(r.stdout.isEmpty)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.repository.appendingPathComponent(
+            "Sources/clvs-trace/Resources/default-model/config.json"))) as? [String: Any]
+        let imageToken = try XCTUnwrap(config?["image_token_index"] as? Int)
+        let start0 = (span?["start"] as? Int) ?? 0
+        XCTAssertEqual(ids[start0..<(start0 + 64)].filter { $0 == Int64(imageToken) }.count, 64)
+        // The embedded sample: the shapes model sees the red circle, and the key object is drawn.
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "Yes")
+        XCTAssertEqual((manifest?["options"] as? [String: Any])?["key_object"] as? String, "circle")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("key_object_attention.png").path))
 
         // Logit lens: after the last layer with the final norm, the lens is the model's output.
         for s in 0..<gen.count {
@@ -130,7 +139,9 @@ final class CLITests: XCTestCase {
         let r = try run(["--out", out.path, "--method", "clvs", "--delta", "1.01", "--max-new-tokens", "2", "--no-figures"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let file = try SafeTensorsFile(url: out.appendingPathComponent("trace.safetensors"))
-        let layers = 8, heads = 4, n = 64
+        let model = (try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("trace.json"))) as? [String: Any])?["model"] as? [String: Any]
+        let layers = try XCTUnwrap(model?["text_layers"] as? Int), heads = try XCTUnwrap(model?["text_heads"] as? Int), n = 64
+        XCTAssertEqual(layers, 8)
         // delta above 1 stops at the first check (L / 2 + 1 = 5) in every step.
         XCTAssertEqual(try file.int64s("steps.0.clvs.stop_layer"), [5])
         XCTAssertEqual(try file.info("steps.0.clvs.stop_layer").shape, [])
