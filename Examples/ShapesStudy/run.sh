@@ -18,7 +18,7 @@ SWEEP=${SWEEP:-600}       # POPE adversarial questions per sweep point
 swift build -c release --product clvs-trace
 BIN="$(swift build -c release --show-bin-path)/clvs-trace"
 B="$OUT/benchmark"
-mkdir -p "$OUT/eval"
+mkdir -p "$OUT/eval" "$OUT/traces"
 
 "$BIN" synth benchmark --seed 1 --images 300 --out "$B"
 

@@ -8,7 +8,9 @@
 /// 2. the synonym table below;
 /// 3. the singular of the last word (irregular table, then `-ies` -> `-y`, `-ves` -> `-f`/`-fe`,
 ///    `-ches/-shes/-xes/-sses/-zes/-oes/-uses` -> drop `es`, else drop a final `s` but not `ss`;
-///    a one-word name in the irregular table gets no suffix rules), then steps 1-2 again on it.
+///    a one-word name in the irregular table gets no suffix rules), then steps 1-2 again on it;
+/// 4. for a name of several words, steps 1-3 on its last word alone (a colour or other modifier
+///    before the noun: the shapes benchmark's "red circle" is category `circle`).
 ///
 /// | object name(s) | COCO category |
 /// |---|---|
@@ -163,6 +165,12 @@ public enum ObjectNames {
         }
         if let hit = direct(n) { return hit }
         for s in singularCandidates(n) { if let hit = direct(s) { return hit } }
+        // 4. A modified noun ("green circle", "wooden tables"): the last word alone, as in 1-3.
+        let words = n.split(separator: " ")
+        if words.count > 1, let head = words.last.map(String.init) {
+            if let hit = direct(head) { return hit }
+            for s in singularCandidates(head) { if let hit = direct(s) { return hit } }
+        }
         return nil
     }
 

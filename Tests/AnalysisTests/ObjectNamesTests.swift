@@ -39,6 +39,11 @@ final class ObjectNamesTests: XCTestCase {
     }
 
     func testUnmappedAndAmbiguousNames() {
+        XCTAssertEqual(resolve("red dog"), "dog", "a modifier before the noun")
+        XCTAssertEqual(resolve("wooden tables"), "dining table")
+        XCTAssertEqual(resolve("dining table"), "dining table")
+        XCTAssertNil(resolve("reading glasses"), "the head noun keeps the eyewear rule")
+        XCTAssertNil(resolve("green tree"))
         XCTAssertNil(resolve("tree"))
         XCTAssertNil(resolve("sky"))
         XCTAssertNil(resolve("glasses"), "eyewear, not wine glass")
