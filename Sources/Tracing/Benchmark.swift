@@ -5,12 +5,15 @@ import Models
 /// Wall-clock timings of one prefill (vision tower + projector + prompt) and one cached decode step.
 public struct BenchResult: Codable, Sendable {
     public var prefillSeconds: [Double]
+    /// The vision tower + projector part of each prefill.
+    public var visionSeconds: [Double]
     public var decodeSeconds: [Double]
     public var promptTokens: Int
     public var peakRSSGiB: Double
     public var loadSeconds: Double
 
     public var prefillMedian: Double { median(prefillSeconds) }
+    public var visionMedian: Double { median(visionSeconds) }
     public var decodeMedian: Double { median(decodeSeconds) }
 }
 
@@ -40,11 +43,12 @@ public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, pro
     }
     let layout = try model.layout(prompt: text, tokenizer: ckpt.tokenizer)
     let d = model.config.text.hiddenSize
-    var prefill: [Double] = [], decode: [Double] = []
+    var prefill: [Double] = [], decode: [Double] = [], vision: [Double] = []
     for r in 0..<(warmup + max(1, repeats)) {
         let t0 = Date()
         let features = try model.imageFeatures(pixels: pre.pixelValues, width: pre.width, height: pre.height)
         let projected = model.project(features, rows: model.config.imageTokenCount)
+        let tv = Date()
         let input = try model.inputEmbeddings(layout: layout, projected: projected)
         let cache = model.decoder.makeCache()
         cache.reserve(tokens: layout.inputIds.count + 1)
@@ -59,12 +63,13 @@ public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, pro
         if r >= warmup {
             prefill.append(t1.timeIntervalSince(t0))
             decode.append(t2.timeIntervalSince(t1))
+            vision.append(tv.timeIntervalSince(t0))
         }
         let tag = r < warmup ? " (warm-up)" : ""
         let line = "run \(r + 1)/\(warmup + max(1, repeats)): " +
-            String(format: "prefill %.3fs decode %.3fs", t1.timeIntervalSince(t0), t2.timeIntervalSince(t1)) + tag + "\n"
+            String(format: "prefill %.3fs (vision %.3fs) decode %.3fs", t1.timeIntervalSince(t0), tv.timeIntervalSince(t0), t2.timeIntervalSince(t1)) + tag + "\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
-    return BenchResult(prefillSeconds: prefill, decodeSeconds: decode, promptTokens: layout.inputIds.count,
+    return BenchResult(prefillSeconds: prefill, visionSeconds: vision, decodeSeconds: decode, promptTokens: layout.inputIds.count,
                        peakRSSGiB: peakRSSGiB(), loadSeconds: loadSeconds)
 }

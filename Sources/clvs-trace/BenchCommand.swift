@@ -36,7 +36,8 @@ struct BenchCommand: ParsableCommand {
                                                repeats: repeats, warmup: warmup, loadSeconds: load)
             let json: [String: Any] = [
                 "impl": "clvs-trace (Swift)", "precision": checkpoint.precision.rawValue,
-                "prefill_s": r.prefillMedian, "decode_s": r.decodeMedian,
+                "prefill_s": r.prefillMedian, "decode_s": r.decodeMedian, "vision_s": r.visionMedian,
+                "vision_runs": r.visionSeconds,
                 "prefill_runs": r.prefillSeconds, "decode_runs": r.decodeSeconds,
                 "prompt_tokens": r.promptTokens, "peak_rss_gib": r.peakRSSGiB,
                 "load_s": r.loadSeconds, "threads": ProcessInfo.processInfo.activeProcessorCount,

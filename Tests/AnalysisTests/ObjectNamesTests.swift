@@ -39,7 +39,8 @@ final class ObjectNamesTests: XCTestCase {
     }
 
     func testUnmappedAndAmbiguousNames() {
-        XCTAssertEqual(resolve("red dog"), "dog", "a modifier before the noun")
+        XCTAssertEqual(resolve("red car"), "car", "a modifier before the noun")
+        XCTAssertEqual(resolve("old buses"), "bus")
         XCTAssertEqual(resolve("wooden tables"), "dining table")
         XCTAssertEqual(resolve("dining table"), "dining table")
         XCTAssertNil(resolve("reading glasses"), "the head noun keeps the eyewear rule")

@@ -35,7 +35,7 @@ runs = [json.loads(l) for l in os.environ["SWIFT_JSON"].splitlines() if l.strip(
 h = json.loads(os.environ["HF_JSON"])
 cols = [f"clvs-trace {r['precision']}" for r in runs] + [f"torch {h.get('dtype')}"]
 print(f"{'':26}" + "".join(f"{c:>18}" for c in cols) + "".join(f"{'Swift ' + r['precision'] + '/torch':>18}" for r in runs))
-for k, label in [("prefill_s", "prefill (s, median)"), ("decode_s", "decode step (s, median)")]:
+for k, label in [("vision_s", "vision + projector (s)"), ("prefill_s", "prefill (s, median)"), ("decode_s", "decode step (s, median)")]:
     vals = [r[k] for r in runs] + [h[k]]
     print(f"{label:26}" + "".join(f"{v:>18.3f}" for v in vals) + "".join(f"{r[k] / h[k]:>18.2f}" for r in runs))
 print(f"{'peak RSS (GiB)':26}" + "".join(f"{r['peak_rss_gib']:>18.2f}" for r in runs) + f"{h['peak_rss_gib']:>18.2f}")

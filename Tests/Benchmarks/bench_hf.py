@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     image_processor = CLIPImageProcessorPil.from_pretrained(str(args.model))
     pixel_values = image_processor(images=Image.open(args.image), return_tensors="pt")["pixel_values"].to(dtype)
 
-    prefill, decode = [], []
+    prefill, decode, vision = [], [], []
     next_ids = []
     with torch.inference_mode():
         for r in range(args.warmup + args.repeats):
@@ -124,15 +124,21 @@ def main(argv=None) -> int:
             model(input_ids=nxt, cache=out.cache, use_cache=True, output_attentions=args.output_attentions)
             t3 = time.perf_counter()
             del out
+            # The vision tower + projector alone (the same work the prefill started with).
+            t4 = time.perf_counter()
+            model.model.get_image_features(pixel_values=pixel_values)
+            t5 = time.perf_counter()
             if r < args.warmup:
                 continue
             prefill.append(t1 - t0)
             decode.append(t3 - t2)
+            vision.append(t5 - t4)
             next_ids.append(int(nxt))
 
     result = {
         "prefill_s": round(statistics.median(prefill), 4),
         "decode_s": round(statistics.median(decode), 4),
+        "vision_s": round(statistics.median(vision), 4),
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
         "dtype": dtype_name,
         "torch_threads": torch.get_num_threads(),
