@@ -52,7 +52,6 @@ public struct SceneSampler: Sendable {
             let (cr, cg, cb) = color.rgb
             let fill = [cr + jitter[0], cg + jitter[1], cb + jitter[2]]
             let wantTouch = !objects.isEmpty && g.unit() < p.priors.touchProbability
-            var placed = false
             for attempt in 0..<60 {
                 let r = g.uniform(range.lowerBound, range.upperBound)
                 var cx: Double, cy: Double
@@ -97,10 +96,8 @@ public struct SceneSampler: Sendable {
                 objects.append(SceneObject(shape: shape, color: color, size: size, centerX: cx, centerY: cy, radius: r,
                                            fill: fill, polygon: poly))
                 masks.append(m)
-                placed = true
                 break
             }
-            if !placed { continue }
         }
         let kind = BackgroundKind.allCases[g.int(0, BackgroundKind.allCases.count - 1)]
         let gray = g.uniform(25, 150)
