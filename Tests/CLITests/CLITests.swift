@@ -196,6 +196,26 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(siblings.contains { $0.contains(".partial-") }, "a partial output was left behind", line: line)
     }
 
+    /// `synth benchmark` writes the benchmark folder and the same bytes twice; bad counts are refused.
+    func testSynthBenchmark() throws {
+        let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b")
+        for out in [a, b] {
+            let r = try run(["synth", "benchmark", "--seed", "4", "--images", "3", "--out", out.path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("wrote 3 images"), r.stdout)
+        }
+        for f in ["images/shapes_000003.png", "pope/coco_pope_adversarial.json", "amber/annotations.json",
+                  "annotations/instances_shapes.json", "questions.jsonl", "world.json"] {
+            XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(f)), try Data(contentsOf: b.appendingPathComponent(f)), f)
+        }
+        let bad = try run(["synth", "benchmark", "--images", "0", "--out", a.path])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--images must be in 1...1000000, found 0"), bad.stderr)
+        let train = try run(["synth", "train", "--questions", "0", "--out", a.path])
+        XCTAssertNotEqual(train.status, 0)
+        XCTAssertTrue(train.stderr.contains("--questions must be in 1...64"), train.stderr)
+    }
+
     func testBadInputs() throws {
         let out = tmp.appendingPathComponent("o")
         try assertFails(["--out", out.path, "--max-new-tokens", "0"], mentions: "--max-new-tokens", out: out)
