@@ -38,11 +38,14 @@ public enum GEMMKernel: Int32, Sendable, CaseIterable {
     case portable = 0
     /// AVX-512 with AVX512-BF16 dot products (`vdpbf16ps`).
     case avx512bf16 = 1
+    /// AVX2 + FMA + F16C: fp32 FMAs on the widened bf16 values under MXCSR DAZ/FTZ.
+    case avx2 = 2
 
     /// True if this kernel can run on this CPU.
     public var isSupported: Bool { cgemm_kernel_supported(rawValue) != 0 }
 
-    /// The fastest supported kernel (portable if CGEMM_FORCE_PORTABLE=1 was set at first use).
+    /// The fastest supported kernel: AVX512-BF16, else AVX2, else portable (portable if
+    /// CGEMM_FORCE_PORTABLE=1 was set at first use).
     public static var best: GEMMKernel { GEMMKernel(rawValue: cgemm_best_kernel()) ?? .portable }
 }
 

@@ -193,8 +193,8 @@ public struct Linear: @unchecked Sendable {
         self.weight = weight
         self.bias = bias
         guard packing else { self.packed = nil; return }
-        guard GEMMKernel.best == .avx512bf16 else {
-            throw ModelError.invalidInput("precision bf16 needs a CPU with AVX512-BF16, which this one lacks; use fp32")
+        guard GEMMKernel.best != .portable else {
+            throw ModelError.invalidInput("precision bf16 needs an x86-64 CPU with AVX512-BF16 or AVX2+FMA+F16C (or CGEMM_FORCE_PORTABLE is set); use fp32")
         }
         let type: WeightSourceType
         switch weight.dtype {

@@ -42,6 +42,12 @@ int cgemm_kernel_supported(int kernel) {
 #else
         return 0;
 #endif
+    case CGEMM_KERNEL_AVX2:
+#if CGEMM_X86
+        return cgemm_avx2_supported();
+#else
+        return 0;
+#endif
     default:
         return 0;
     }
@@ -56,7 +62,9 @@ int cgemm_best_kernel(void) {
     if (force != NULL && force[0] == '1') {
         k = CGEMM_KERNEL_PORTABLE;
     } else {
-        k = cgemm_kernel_supported(CGEMM_KERNEL_AVX512BF16) ? CGEMM_KERNEL_AVX512BF16 : CGEMM_KERNEL_PORTABLE;
+        k = cgemm_kernel_supported(CGEMM_KERNEL_AVX512BF16) ? CGEMM_KERNEL_AVX512BF16
+            : cgemm_kernel_supported(CGEMM_KERNEL_AVX2)     ? CGEMM_KERNEL_AVX2
+                                                             : CGEMM_KERNEL_PORTABLE;
     }
     __atomic_store_n(&best_kernel_cached, k, __ATOMIC_RELEASE);
     return k;
@@ -128,6 +136,9 @@ int cgemm_pack_weights_bf16_ex(int kernel, const void *src, int src_dtype, int N
 #if CGEMM_X86
     if (kernel == CGEMM_KERNEL_AVX512BF16) {
         return cgemm_avx512_pack(src, src_dtype, N, K, (uint32_t *)packed, panel_begin, panel_end);
+    }
+    if (kernel == CGEMM_KERNEL_AVX2) {
+        return cgemm_avx2_pack(src, src_dtype, N, K, (uint32_t *)packed, panel_begin, panel_end);
     }
 #endif
     return pack_portable(src, src_dtype, N, K, (uint32_t *)packed, panel_begin, panel_end);
@@ -207,6 +218,10 @@ int cgemm_gemm_bf16_packed_ex(int kernel, int path, int M, int N, int K, const f
         int gemv = path == CGEMM_PATH_GEMV || (path == CGEMM_PATH_AUTO && M <= CGEMM_GEMV_MAX_M);
         return gemv ? cgemm_avx512_gemv(&g) : cgemm_avx512_gemm(&g);
     }
+    if (kernel == CGEMM_KERNEL_AVX2) {
+        int gemv = path == CGEMM_PATH_GEMV || (path == CGEMM_PATH_AUTO && M <= CGEMM_GEMV_MAX_M);
+        return gemv ? cgemm_avx2_gemv(&g) : cgemm_avx2_gemm(&g);
+    }
 #endif
     return gemm_portable(&g);
 }
@@ -224,6 +239,10 @@ int cgemm_f32_to_bf16_ex(int kernel, const float *src, unsigned short *dst, size
 #if CGEMM_X86
     if (kernel == CGEMM_KERNEL_AVX512BF16) {
         cgemm_avx512_f32_to_bf16(src, dst, count);
+        return CGEMM_OK;
+    }
+    if (kernel == CGEMM_KERNEL_AVX2) {
+        cgemm_avx2_f32_to_bf16(src, dst, count);
         return CGEMM_OK;
     }
 #endif

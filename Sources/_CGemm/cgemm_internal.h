@@ -1,4 +1,4 @@
-// Internal declarations shared by the portable and the AVX512-BF16 translation units.
+// Internal declarations shared by the portable, AVX512-BF16 and AVX2 translation units.
 #ifndef CGEMM_INTERNAL_H
 #define CGEMM_INTERNAL_H
 
@@ -69,6 +69,12 @@ int cgemm_avx512_gemv(const cgemm_args *a);
 int cgemm_avx512_pack(const void *src, int src_dtype, int N, int K, uint32_t *packed,
                       int panel_begin, int panel_end);
 void cgemm_avx512_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
+int cgemm_avx2_supported(void);
+int cgemm_avx2_gemm(const cgemm_args *a);
+int cgemm_avx2_gemv(const cgemm_args *a);
+int cgemm_avx2_pack(const void *src, int src_dtype, int N, int K, uint32_t *packed,
+                    int panel_begin, int panel_end);
+void cgemm_avx2_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
 #endif
 
 #endif

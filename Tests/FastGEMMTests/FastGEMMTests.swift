@@ -65,7 +65,7 @@ struct Rng {
 /// Bitwise equality where NaN == NaN (any payload).
 func sameBits(_ x: Float, _ y: Float) -> Bool { x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN) }
 
-/// All supported kernels (portable always; AVX512-BF16 where the CPU has it).
+/// All supported kernels (portable always; AVX512-BF16 and AVX2 where the CPU has them).
 let kernels = GEMMKernel.allCases.filter { $0.isSupported }
 
 // MARK: - Helpers running the packed GEMM
@@ -496,11 +496,14 @@ final class FastGEMMTests: XCTestCase {
         XCTAssertThrowsError(try gemmRun(pw, m: -1, a: a, lda: 3, ldc: 2, bias: nil, kernel: .best, path: .auto))
     }
 
-    func testBestKernelIsAVX512BF16WhenTheCPUHasIt() {
-        // On the project's machines (Zen 5) the SIMD kernel must be picked; elsewhere (or when
-        // CGEMM_FORCE_PORTABLE=1) portable.
+    func testBestKernelIsTheFastestSupported() {
+        // AVX512-BF16 where the CPU has it (Zen 4/5, Sapphire Rapids), else AVX2 (Zen 2/3,
+        // Haswell and later), else portable; portable when CGEMM_FORCE_PORTABLE=1.
         let forced = ProcessInfo.processInfo.environment["CGEMM_FORCE_PORTABLE"] == "1"
-        XCTAssertEqual(GEMMKernel.best, GEMMKernel.avx512bf16.isSupported && !forced ? .avx512bf16 : .portable)
+        let expected: GEMMKernel = forced ? .portable
+            : GEMMKernel.avx512bf16.isSupported ? .avx512bf16 : GEMMKernel.avx2.isSupported ? .avx2 : .portable
+        XCTAssertEqual(GEMMKernel.best, expected)
         XCTAssertTrue(GEMMKernel.portable.isSupported)
+        if GEMMKernel.avx512bf16.isSupported { XCTAssertTrue(GEMMKernel.avx2.isSupported, "AVX-512 CPUs have AVX2") }
     }
 }

@@ -11,7 +11,8 @@
 //       acc = FTZ(fma(a[2p+1], w[2p+1], acc));  acc = FTZ(fma(a[2p], w[2p], acc))
 //     where bf16 subnormal inputs count as zero and FTZ replaces a subnormal result with a zero of
 //     the same sign. This is exactly what AVX512-BF16 VDPBF16PS does per lane (checked bit for bit
-//     on AMD Zen 5 by the tests), and the portable kernel emulates it with fmaf.
+//     on AMD Zen 5 by the tests); the portable kernel emulates it with fmaf, the AVX2 kernel with
+//     fp32 FMAs on the widened bf16 values under MXCSR DAZ/FTZ (checked bit for bit on Zen 3).
 //   * With a bias: C = acc + bias[n] (one IEEE fp32 addition); without: C = acc.
 //   K blocking never changes the order above, so GEMM, GEMV, any thread split and any kernel agree.
 //
@@ -54,6 +55,7 @@ enum {
 enum {
     CGEMM_KERNEL_PORTABLE = 0,    // plain C (scalar fmaf), any CPU
     CGEMM_KERNEL_AVX512BF16 = 1,  // x86-64 AVX-512F/BW/VL + AVX512-BF16
+    CGEMM_KERNEL_AVX2 = 2,        // x86-64 AVX2 + FMA + F16C (fp32 FMAs under MXCSR DAZ/FTZ)
 };
 
 /// GEMM algorithm selection for `cgemm_gemm_bf16_packed_ex` (all give identical bits).
@@ -75,7 +77,7 @@ enum {
 
 /// 1 if `kernel` can run on this CPU and OS, else 0.
 int cgemm_kernel_supported(int kernel);
-/// The kernel the functions without `_ex` use: AVX512-BF16 when supported, else portable.
+/// The kernel the functions without `_ex` use: AVX512-BF16 when supported, else AVX2, else portable.
 /// Setting the environment variable CGEMM_FORCE_PORTABLE=1 before the first call forces portable.
 int cgemm_best_kernel(void);
 
