@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Interventions
 import Models
 
 /// Wall-clock timings of one prefill (vision tower + projector + prompt) and one cached decode step.
@@ -72,4 +73,65 @@ public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, pro
     }
     return BenchResult(prefillSeconds: prefill, visionSeconds: vision, decodeSeconds: decode, promptTokens: layout.inputIds.count,
                        peakRSSGiB: peakRSSGiB(), loadSeconds: loadSeconds)
+}
+
+/// Wall-clock cost of CLVS plus the default trace against vanilla without any hook, on the same
+/// input: each repeat runs prefill + `newTokens - 1` decode steps once vanilla (`generate` with no
+/// hooks or observers) and once with `traceOnePair(method: .clvs)` and the default `TraceOptions`
+/// (image rows pre/post, masses, CLVS memory, logit lens) followed by `assembleTrace` and the
+/// serialisation of `trace.safetensors` + `trace.json` in memory (no figures, no disk write). The two alternate so both see the
+/// same machine state.
+public struct TraceOverheadResult: Codable, Sendable {
+    public var vanillaSeconds: [Double]
+    public var tracedSeconds: [Double]
+    /// Bytes of `trace.safetensors` + `trace.json` of the last traced run.
+    public var traceBytes: Int
+    public var newTokens: Int
+    public var vanillaMedian: Double { median(vanillaSeconds) }
+    public var tracedMedian: Double { median(tracedSeconds) }
+    /// traced / vanilla - 1 (medians).
+    public var overhead: Double { tracedMedian / vanillaMedian - 1 }
+}
+
+public func benchmarkTraceOverhead(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec, clvs: CLVSConfig,
+                                   newTokens: Int = 2, repeats: Int, warmup: Int = 1) throws -> TraceOverheadResult {
+    guard newTokens >= 1 else { throw ModelError.invalidInput("new tokens must be at least 1, found \(newTokens)") }
+    let model = ckpt.model
+    let image = try ImageIO.load(imageFile)
+    let pre = try CLIPImagePreprocessor(config: ckpt.preprocessorConfig)(image)
+    let text: String
+    switch prompt {
+    case let .question(q): text = PromptTemplate.llava15.render(q)
+    case let .raw(p): text = p
+    }
+    let layout = try model.layout(prompt: text, tokenizer: ckpt.tokenizer)
+    // EOS off in both so that they decode the same number of tokens.
+    let genOptions = GenerationOptions(maxNewTokens: newTokens, stopAtEOS: false, eosTokenIds: [])
+    var vanilla: [Double] = [], traced: [Double] = []
+    var bytes = 0
+    for r in 0..<(warmup + max(1, repeats)) {
+        let t0 = Date()
+        let plain = try model.generate(layout: layout, pixels: pre.pixelValues, width: pre.width, height: pre.height,
+                                       options: genOptions)
+        let t1 = Date()
+        let outcome = try traceOnePair(ckpt, imageFile: imageFile, prompt: prompt, maxNewTokens: newTokens,
+                                       method: .clvs(clvs), stopAtEOS: false)
+        let (w, manifest) = try assembleTrace(outcome, checkpoint: ckpt, imageFile: imageFile, prompt: prompt,
+                                              options: [:], padToSquare: false)
+        let files = try w.files(manifest: manifest)
+        let t2 = Date()
+        guard outcome.result.generatedIds.count == plain.generatedIds.count else {
+            throw ModelError.invalidInput("trace overhead: the traced run decoded \(outcome.result.generatedIds.count) tokens, vanilla \(plain.generatedIds.count)")
+        }
+        bytes = files.reduce(0) { $0 + $1.1.count }
+        if r >= warmup {
+            vanilla.append(t1.timeIntervalSince(t0))
+            traced.append(t2.timeIntervalSince(t1))
+        }
+        let tag = r < warmup ? " (warm-up)" : ""
+        FileHandle.standardError.write(Data((String(format: "run %d/%d: vanilla %.3fs, clvs + trace %.3fs",
+                                                    r + 1, warmup + max(1, repeats), t1.timeIntervalSince(t0),
+                                                    t2.timeIntervalSince(t1)) + tag + "\n").utf8))
+    }
+    return TraceOverheadResult(vanillaSeconds: vanilla, tracedSeconds: traced, traceBytes: bytes, newTokens: newTokens)
 }

@@ -93,7 +93,7 @@ final class Fanout: GenerationObserver {
 /// Runs one image-question pair with greedy decoding, the given method, and records the trace.
 public func traceOnePair(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec, maxNewTokens: Int,
                          padToSquare: Bool = false, method: Method = .vanilla, options: TraceOptions = TraceOptions(),
-                         observer: GenerationObserver? = nil) throws -> TraceOutcome {
+                         observer: GenerationObserver? = nil, stopAtEOS: Bool = true) throws -> TraceOutcome {
     guard maxNewTokens >= 1 else {
         throw ModelError.invalidInput("--max-new-tokens must be at least 1, found \(maxNewTokens)")
     }
@@ -140,7 +140,7 @@ public func traceOnePair(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: Promp
     }
     let result = try model.generate(
         layout: layout, pixels: pre.pixelValues, width: pre.width, height: pre.height,
-        options: GenerationOptions(maxNewTokens: maxNewTokens, eosTokenIds: ckpt.eosTokenIds),
+        options: GenerationOptions(maxNewTokens: maxNewTokens, stopAtEOS: stopAtEOS, eosTokenIds: ckpt.eosTokenIds),
         hooks: hooks, decoderObservers: decoderObservers, observer: Fanout(observers))
     let answer = ckpt.tokenizer.decode(result.generatedIds, skipSpecialTokens: true)
     return TraceOutcome(result: result, answer: answer, promptText: text, geometry: pre.geometry, image: image,

@@ -20,6 +20,10 @@ struct BenchCommand: ParsableCommand {
     var repeats: Int = 3
     @Option(help: "Untimed warm-up runs.")
     var warmup: Int = 1
+    @Flag(help: "Instead: time prefill + one decode step vanilla without hooks against CLVS with the default trace (assembled and serialised in memory), alternating, and report the overhead.")
+    var traceOverhead = false
+    @OptionGroup(title: "CLVS (with --trace-overhead)")
+    var clvs: CLVSOptions
 
     func validate() throws {
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
@@ -32,6 +36,19 @@ struct BenchCommand: ParsableCommand {
             let t0 = Date()
             let ckpt = try checkpoint.load()
             let load = Date().timeIntervalSince(t0)
+            if traceOverhead {
+                let r = try benchmarkTraceOverhead(ckpt, imageFile: imageURL, prompt: .question(question),
+                                                   clvs: clvs.config, repeats: repeats, warmup: warmup)
+                let json: [String: Any] = [
+                    "impl": "clvs-trace (Swift)", "precision": checkpoint.precision.rawValue,
+                    "vanilla_s": r.vanillaMedian, "clvs_trace_s": r.tracedMedian, "overhead": r.overhead,
+                    "vanilla_runs": r.vanillaSeconds, "clvs_trace_runs": r.tracedSeconds,
+                    "new_tokens": r.newTokens, "trace_bytes": r.traceBytes, "peak_rss_gib": peakRSSGiB(),
+                ]
+                let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
             let r = try benchmarkPrefillDecode(ckpt, imageFile: imageURL, prompt: .question(question),
                                                repeats: repeats, warmup: warmup, loadSeconds: load)
             let json: [String: Any] = [

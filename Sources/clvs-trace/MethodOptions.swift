@@ -87,7 +87,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Folder with tokenizer.json if it is not in the model folder.")
     var tokenizer: String?
 
-    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (AVX512-BF16 fast path).")
+    @Option(help: "Compute precision of the linear layers: fp32 (parity with Hugging Face) or bf16 (packed bf16 weights; AVX512-BF16 or AVX2 kernels).")
     var precision: Precision = .fp32
 
     /// Loads the checkpoint (the embedded model when `--model` is absent).

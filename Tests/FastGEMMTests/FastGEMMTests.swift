@@ -253,11 +253,13 @@ final class FastGEMMTests: XCTestCase {
 
     // MARK: GEMM bit-exactness
 
-    /// Shapes around every blocking boundary: MR = 12 rows, 32-column panels, the 2-panel GEMV
-    /// step, the 384-wide K block, odd K, M = 1, N = 1.
+    /// Shapes around every blocking boundary: MR = 12 (AVX-512) and 4 (AVX2) rows, 32-column
+    /// panels and 16-column half panels, the 2-panel GEMV step, the 384-wide (AVX-512) and 256-wide
+    /// (AVX2) K blocks, the AVX2 160-row M block, odd K, M = 1, N = 1.
     let edgeShapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (1, 1, 2), (1, 33, 3), (2, 31, 5), (3, 64, 6), (4, 65, 17), (5, 97, 9), (11, 32, 385),
         (12, 40, 383), (13, 1, 384), (25, 70, 800), (24, 96, 31), (1, 130, 769), (7, 3, 1),
+        (9, 17, 257), (6, 49, 513), (161, 47, 255), (330, 20, 600),
     ]
 
     func testAllKernelsAndPathsEqualTheModelBitForBit() throws {
