@@ -230,3 +230,30 @@ public final class PackedBF16Weights: @unchecked Sendable {
         }
     }
 }
+
+/// fp32 matrix-vector products straight from fp16/bf16 weights (no converted copy, no bf16
+/// rounding): the fp32 path's decode step. See `cgemm_half_gemv_f32` in `cgemm.h` for the
+/// summation order; results do not depend on how the outputs are split over threads.
+public enum HalfGEMV {
+    /// True if this CPU runs it (the AVX2 kernel's features: AVX2, FMA, F16C).
+    public static var isSupported: Bool { GEMMKernel.avx2.isSupported }
+
+    /// c[i, n] (row stride ldc) = sum_k a[i, k] (row stride lda) * w[n, k] for i < m and n in
+    /// `columns`; `w` [n, k] row-major fp16 (`.float16`) or bf16 (`.bfloat16`).
+    public static func multiply(type: WeightSourceType, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                w: UnsafeRawPointer, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Range<Int>) throws {
+        guard type != .float32 else {
+            throw FastGEMMError.invalidArgument(function: "HalfGEMV.multiply", argument: "type", detail: "fp32 weights need no conversion; use BLAS")
+        }
+        guard m >= 0, m <= Int(Int32.max), n > 0, n <= Int(Int32.max), k > 0, k <= Int(Int32.max),
+              lda >= k, lda <= Int(Int32.max), ldc >= n, ldc <= Int(Int32.max),
+              columns.lowerBound >= 0, columns.upperBound <= n else {
+            throw FastGEMMError.invalidArgument(function: "HalfGEMV.multiply", argument: "shape",
+                                                detail: "m \(m) n \(n) k \(k) lda \(lda) ldc \(ldc) columns \(columns)")
+        }
+        let src = type == .float16 ? Int32(CGEMM_SRC_F16) : Int32(CGEMM_SRC_BF16)
+        let rc = cgemm_half_gemv_f32(src, Int32(m), Int32(n), Int32(k), a, Int32(lda), w, c, Int32(ldc),
+                                     Int32(columns.lowerBound), Int32(columns.upperBound))
+        if rc != 0 { throw FastGEMMError.kernelFailure(function: "HalfGEMV.multiply", code: rc) }
+    }
+}

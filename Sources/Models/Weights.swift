@@ -215,7 +215,8 @@ public struct Linear: @unchecked Sendable {
     ///
     /// Output columns are split into tiles of weight rows; each tile is converted to fp32 and
     /// multiplied with OpenBLAS; tiles run on both cores. For F32 weights the mapped memory is
-    /// used directly.
+    /// used directly; for up to `FastGEMM.gemvMaxRows` rows (decode) of fp16/bf16 weights on an
+    /// AVX2+F16C CPU, `HalfGEMV` reads the stored weights directly.
     public func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let out = outFeatures, inF = inFeatures
         if let packed {
@@ -237,9 +238,22 @@ public struct Linear: @unchecked Sendable {
         let tile = Swift.max(16, Swift.min(out, rows >= 32 ? 256 : 64))
         let tiles = (out + tile - 1) / tile
         let w = weight
+        // A decode step (a few rows) on fp16/bf16 weights: fp32 products straight from the stored
+        // weights, without writing and re-reading a converted fp32 copy of every tile.
+        let direct: WeightSourceType? = rows <= FastGEMM.gemvMaxRows && HalfGEMV.isSupported
+            ? (w.dtype == .F16 ? .float16 : w.dtype == .BF16 ? .bfloat16 : nil) : nil
         Parallel.forEach(tiles) { t in
             let start = t * tile
             let count = Swift.min(tile, out - start)
+            if let direct {
+                do {
+                    try HalfGEMV.multiply(type: direct, m: rows, n: out, k: inF, a: x, lda: inF, w: w.base, c: y, ldc: out,
+                                          columns: start..<(start + count))
+                    return
+                } catch {
+                    FallbackLog.report(w.name, error)  // the converted-tile path below still gives the result
+                }
+            }
             if w.dtype == .F32 {
                 let wp = (w.base + start * inF * 4).assumingMemoryBound(to: Float.self)
                 BLAS.gemm(m: rows, n: count, k: inF, a: x, lda: inF, b: wp, ldb: inF, transB: true,
@@ -285,7 +299,8 @@ func releaseMappedPages(_ base: UnsafeRawPointer, byteCount: Int) {
     #endif
 }
 
-/// Reports (once per weight) a bf16 kernel failure that made a layer fall back to fp32.
+/// Reports (once per weight) a bf16 or HalfGEMV kernel failure that made a layer fall back to
+/// converted fp32 tiles and OpenBLAS.
 enum FallbackLog {
     nonisolated(unsafe) private static var reported = Set<String>()
     private static let lock = NSLock()
@@ -294,6 +309,6 @@ enum FallbackLog {
         lock.lock()
         defer { lock.unlock() }
         guard reported.insert(name).inserted else { return }
-        FileHandle.standardError.write(Data("warning: \(name): bf16 kernel failed (\(error)); computing this layer in fp32\n".utf8))
+        FileHandle.standardError.write(Data("warning: \(name): fast kernel failed (\(error)); computing this layer with converted fp32 tiles\n".utf8))
     }
 }

@@ -31,18 +31,22 @@ public func peakRSSGiB() -> Double {
     return Double(usage.ru_maxrss) / (1024 * 1024)
 }
 
-/// Times `repeats` prefills (each from an empty cache) and one decode step after each.
-public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec,
-                                   repeats: Int, warmup: Int = 1, loadSeconds: Double = 0) throws -> BenchResult {
-    let model = ckpt.model
-    let image = try ImageIO.load(imageFile)
-    let pre = try CLIPImagePreprocessor(config: ckpt.preprocessorConfig)(image)
+/// The preprocessed image and the prompt's token layout of a benchmark input.
+func benchmarkInputs(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec) throws -> (PreprocessedImage, TokenLayout) {
+    let pre = try CLIPImagePreprocessor(config: ckpt.preprocessorConfig)(try ImageIO.load(imageFile))
     let text: String
     switch prompt {
     case let .question(q): text = PromptTemplate.llava15.render(q)
     case let .raw(p): text = p
     }
-    let layout = try model.layout(prompt: text, tokenizer: ckpt.tokenizer)
+    return (pre, try ckpt.model.layout(prompt: text, tokenizer: ckpt.tokenizer))
+}
+
+/// Times `repeats` prefills (each from an empty cache) and one decode step after each.
+public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec,
+                                   repeats: Int, warmup: Int = 1, loadSeconds: Double = 0) throws -> BenchResult {
+    let model = ckpt.model
+    let (pre, layout) = try benchmarkInputs(ckpt, imageFile: imageFile, prompt: prompt)
     let d = model.config.text.hiddenSize
     var prefill: [Double] = [], decode: [Double] = [], vision: [Double] = []
     for r in 0..<(warmup + max(1, repeats)) {
@@ -80,7 +84,7 @@ public func benchmarkPrefillDecode(_ ckpt: LoadedCheckpoint, imageFile: URL, pro
 /// hooks or observers) and once with `traceOnePair(method: .clvs)` and the default `TraceOptions`
 /// (image rows pre/post, masses, CLVS memory, logit lens) followed by `assembleTrace` and the
 /// serialisation of `trace.safetensors` + `trace.json` in memory (no figures, no disk write). The two alternate so both see the
-/// same machine state.
+/// same machine state (the order flips every repeat).
 public struct TraceOverheadResult: Codable, Sendable {
     public var vanillaSeconds: [Double]
     public var tracedSeconds: [Double]
@@ -91,47 +95,53 @@ public struct TraceOverheadResult: Codable, Sendable {
     public var tracedMedian: Double { median(tracedSeconds) }
     /// traced / vanilla - 1 (medians).
     public var overhead: Double { tracedMedian / vanillaMedian - 1 }
+    /// Median over repeats of traced / vanilla - 1 within each repeat (robust to drifts of the
+    /// machine's speed between repeats).
+    public var pairedOverhead: Double { median(zip(tracedSeconds, vanillaSeconds).map { $0 / $1 - 1 }) }
 }
 
 public func benchmarkTraceOverhead(_ ckpt: LoadedCheckpoint, imageFile: URL, prompt: PromptSpec, clvs: CLVSConfig,
                                    newTokens: Int = 2, repeats: Int, warmup: Int = 1) throws -> TraceOverheadResult {
     guard newTokens >= 1 else { throw ModelError.invalidInput("new tokens must be at least 1, found \(newTokens)") }
     let model = ckpt.model
-    let image = try ImageIO.load(imageFile)
-    let pre = try CLIPImagePreprocessor(config: ckpt.preprocessorConfig)(image)
-    let text: String
-    switch prompt {
-    case let .question(q): text = PromptTemplate.llava15.render(q)
-    case let .raw(p): text = p
-    }
-    let layout = try model.layout(prompt: text, tokenizer: ckpt.tokenizer)
+    let (pre, layout) = try benchmarkInputs(ckpt, imageFile: imageFile, prompt: prompt)
     // EOS off in both so that they decode the same number of tokens.
     let genOptions = GenerationOptions(maxNewTokens: newTokens, stopAtEOS: false, eosTokenIds: [])
     var vanilla: [Double] = [], traced: [Double] = []
     var bytes = 0
     for r in 0..<(warmup + max(1, repeats)) {
-        let t0 = Date()
-        let plain = try model.generate(layout: layout, pixels: pre.pixelValues, width: pre.width, height: pre.height,
-                                       options: genOptions)
-        let t1 = Date()
-        let outcome = try traceOnePair(ckpt, imageFile: imageFile, prompt: prompt, maxNewTokens: newTokens,
-                                       method: .clvs(clvs), stopAtEOS: false)
-        let (w, manifest) = try assembleTrace(outcome, checkpoint: ckpt, imageFile: imageFile, prompt: prompt,
-                                              options: [:], padToSquare: false)
-        let files = try w.files(manifest: manifest)
-        let t2 = Date()
-        guard outcome.result.generatedIds.count == plain.generatedIds.count else {
-            throw ModelError.invalidInput("trace overhead: the traced run decoded \(outcome.result.generatedIds.count) tokens, vanilla \(plain.generatedIds.count)")
+        // Alternate which of the two runs first, so that neither always inherits the other's
+        // memory and cache state.
+        var plainTime = 0.0, tracedTime = 0.0
+        var plainCount = 0, tracedCount = 0
+        for part in (r % 2 == 0 ? [0, 1] : [1, 0]) {
+            let t0 = Date()
+            if part == 0 {
+                let plain = try model.generate(layout: layout, pixels: pre.pixelValues, width: pre.width, height: pre.height,
+                                               options: genOptions)
+                plainTime = Date().timeIntervalSince(t0)
+                plainCount = plain.generatedIds.count
+            } else {
+                let outcome = try traceOnePair(ckpt, imageFile: imageFile, prompt: prompt, maxNewTokens: newTokens,
+                                               method: .clvs(clvs), stopAtEOS: false)
+                let (w, manifest) = try assembleTrace(outcome, checkpoint: ckpt, imageFile: imageFile, prompt: prompt,
+                                                      options: [:], padToSquare: false)
+                let files = try w.files(manifest: manifest)
+                tracedTime = Date().timeIntervalSince(t0)
+                tracedCount = outcome.result.generatedIds.count
+                bytes = files.reduce(0) { $0 + $1.1.count }
+            }
         }
-        bytes = files.reduce(0) { $0 + $1.1.count }
+        guard tracedCount == plainCount else {
+            throw ModelError.invalidInput("trace overhead: the traced run decoded \(tracedCount) tokens, vanilla \(plainCount)")
+        }
         if r >= warmup {
-            vanilla.append(t1.timeIntervalSince(t0))
-            traced.append(t2.timeIntervalSince(t1))
+            vanilla.append(plainTime)
+            traced.append(tracedTime)
         }
         let tag = r < warmup ? " (warm-up)" : ""
         FileHandle.standardError.write(Data((String(format: "run %d/%d: vanilla %.3fs, clvs + trace %.3fs",
-                                                    r + 1, warmup + max(1, repeats), t1.timeIntervalSince(t0),
-                                                    t2.timeIntervalSince(t1)) + tag + "\n").utf8))
+                                                    r + 1, warmup + max(1, repeats), plainTime, tracedTime) + tag + "\n").utf8))
     }
     return TraceOverheadResult(vanillaSeconds: vanilla, tracedSeconds: traced, traceBytes: bytes, newTokens: newTokens)
 }

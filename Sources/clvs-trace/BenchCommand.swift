@@ -41,7 +41,7 @@ struct BenchCommand: ParsableCommand {
                                                    clvs: clvs.config, repeats: repeats, warmup: warmup)
                 let json: [String: Any] = [
                     "impl": "clvs-trace (Swift)", "precision": checkpoint.precision.rawValue,
-                    "vanilla_s": r.vanillaMedian, "clvs_trace_s": r.tracedMedian, "overhead": r.overhead,
+                    "vanilla_s": r.vanillaMedian, "clvs_trace_s": r.tracedMedian, "overhead": r.overhead, "paired_overhead": r.pairedOverhead,
                     "vanilla_runs": r.vanillaSeconds, "clvs_trace_runs": r.tracedSeconds,
                     "new_tokens": r.newTokens, "trace_bytes": r.traceBytes, "peak_rss_gib": peakRSSGiB(),
                 ]

@@ -105,6 +105,16 @@ int cgemm_gemm_bf16_packed_ex(int kernel, int path, int M, int N, int K, const f
                               const void *packedB, float *C, int ldc, const float *bias,
                               int panel_begin, int panel_end);
 
+/// fp32 GEMV straight from fp16/bf16 weights (the fp32 path's decode step; no bf16 rounding):
+/// C[M, n] (row stride ldc >= N) = sum_k A[M, k] (row stride lda >= K) * f32(W[n, k]) for
+/// n in [n_begin, n_end), W [N, K] row-major of type CGEMM_SRC_F16 or CGEMM_SRC_BF16 (converted
+/// exactly). Per output: 8 fp32 FMA lanes over k = 8 i + lane, lanes summed in a fixed tree, the
+/// K % 8 tail added in k order; any n split gives the same bits. Needs the AVX2 kernel's CPU
+/// features (cgemm_kernel_supported(CGEMM_KERNEL_AVX2)); otherwise, or for invalid arguments,
+/// returns CGEMM_EINVAL and writes nothing. Meant for M <= 4 (each row streams all of W).
+int cgemm_half_gemv_f32(int src_dtype, int M, int N, int K, const float *A, int lda, const void *W, float *C,
+                        int ldc, int n_begin, int n_end);
+
 /// Frees the calling thread's scratch buffer (it is re-allocated on the next call). The blocked
 /// GEMM's scratch is about min(M, 648) * K * 2 bytes; GEMV's 8 * K bytes; packing's 32 KiB.
 void cgemm_release_scratch(void);
