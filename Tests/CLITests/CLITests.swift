@@ -196,6 +196,34 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(siblings.contains { $0.contains(".partial-") }, "a partial output was left behind", line: line)
     }
 
+    /// `bench` prints its JSON (both precisions where the CPU has a bf16 kernel); `--trace-overhead`
+    /// runs vanilla and CLVS + trace the same number of times and reports a finite overhead.
+    func testBenchAndTraceOverhead() throws {
+        let r = try run(["bench", "--repeats", "1", "--warmup", "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let j = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(j["prefill_s"] as? Double), 0)
+        XCTAssertEqual(j["precision"] as? String, "fp32")
+        let o = try run(["bench", "--trace-overhead", "--repeats", "2", "--warmup", "0", "--gamma", "0.6"])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        let k = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((k["vanilla_runs"] as? [Double])?.count, 2)
+        XCTAssertEqual((k["clvs_trace_runs"] as? [Double])?.count, 2)
+        XCTAssertTrue(try XCTUnwrap(k["paired_overhead"] as? Double).isFinite)
+        XCTAssertGreaterThan(try XCTUnwrap(k["trace_bytes"] as? Int), 10_000)
+        XCTAssertEqual(k["new_tokens"] as? Int, 2)
+        XCTAssertTrue(o.stderr.contains("run 2/2: vanilla"), o.stderr)
+        let bad = try run(["bench", "--trace-overhead", "--gamma", "1.5"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("gamma"), bad.stderr)
+        let bf = try run(["bench", "--repeats", "1", "--warmup", "0", "--precision", "bf16"])
+        if bf.status == 0 {
+            XCTAssertTrue(bf.stdout.contains("\"precision\":\"bf16\""), bf.stdout)
+        } else {
+            XCTAssertTrue(bf.stderr.contains("precision bf16 needs"), bf.stderr)
+        }
+    }
+
     /// `synth benchmark` writes the benchmark folder and the same bytes twice; bad counts are refused.
     func testSynthBenchmark() throws {
         let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b")
