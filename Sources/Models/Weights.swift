@@ -8,11 +8,13 @@ import Glibc
 
 /// Compute precision of the linear layers (matrix products with the weights).
 public enum Precision: String, Sendable, Codable, CaseIterable {
-    /// fp32 activations and fp32 products (weights converted from their stored dtype tile by
-    /// tile); the parity mode: matches Hugging Face fp32 within rounding.
+    /// fp32 activations and fp32 products (weights converted exactly from their stored dtype,
+    /// tile by tile, or read directly by `HalfGEMV` in decode); the parity mode: matches Hugging
+    /// Face fp32 within rounding.
     case fp32
     /// Weights packed once to bf16 at load, activations rounded to bf16 per product, fp32
-    /// accumulation (AVX512-BF16); norms, softmax and attention stay fp32.
+    /// accumulation (AVX512-BF16 or AVX2 kernels, bit-identical); norms, softmax and attention
+    /// stay fp32.
     case bf16
 }
 
