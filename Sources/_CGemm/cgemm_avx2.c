@@ -269,7 +269,8 @@ TGT int cgemm_avx2_gemm(const cgemm_args *g) {
 
 // ---------------------------------------------------------------------------------------------
 // GEMV (small M): each packed weight byte is read once per pair of rows; a whole panel
-// (4 column groups) per pass gives 4 * R independent accumulation chains.
+// (4 column groups) per pass gives 4 * R independent accumulation chains, and a single row takes
+// two full panels per pass (8 chains, two weight streams).
 
 TGT static INLINE void gemv_pass(const int R, int kp, const float *restrict a, size_t astride,
                                  const uint32_t *restrict b, float *restrict c, int ldc, int cols) {
@@ -318,6 +319,27 @@ TGT static void gemv_2(int kp, const float *a, size_t astride, const uint32_t *b
     gemv_pass(2, kp, a, astride, b, c, ldc, cols);
 }
 
+/// One row against two consecutive full panels (b, b + kp * 32): 8 accumulation chains and two
+/// weight streams, the same per-element operation order as gemv_pass.
+TGT static void gemv_1x2(int kp, const float *restrict a, const uint32_t *restrict b, float *restrict c) {
+    __m256 acc[8];
+    for (int q = 0; q < 8; q++) acc[q] = _mm256_setzero_ps();
+    const __m256i odd_mask = _mm256_set1_epi32((int)0xFFFF0000u);
+    const uint32_t *b2 = b + (size_t)kp * NR;
+    for (int p = 0; p < kp; p++) {
+        const __m256 ao = _mm256_broadcast_ss(a + 2 * p + 1);
+        const __m256 ae = _mm256_broadcast_ss(a + 2 * p);
+#pragma clang loop unroll(full)
+        for (int q = 0; q < 8; q++) {
+            const uint32_t *src = q < 4 ? b + (size_t)p * NR + 8 * q : b2 + (size_t)p * NR + 8 * (q - 4);
+            const __m256i w = _mm256_loadu_si256((const __m256i *)src);
+            acc[q] = _mm256_fmadd_ps(ao, _mm256_castsi256_ps(_mm256_and_si256(w, odd_mask)), acc[q]);
+            acc[q] = _mm256_fmadd_ps(ae, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)), acc[q]);
+        }
+    }
+    for (int q = 0; q < 8; q++) _mm256_storeu_ps(c + 8 * q, acc[q]);
+}
+
 TGT int cgemm_avx2_gemv(const cgemm_args *g) {
     const int K = g->K;
     const size_t kp = ((size_t)K + 1) / 2;
@@ -335,6 +357,11 @@ TGT int cgemm_avx2_gemv(const cgemm_args *g) {
         for (int j = g->panel_begin; j < g->panel_end; j++) {
             const int cols = g->N - j * NR;
             const uint32_t *bp = g->B + (size_t)j * kp * NR;
+            if (m == 1 && j + 1 < g->panel_end && cols >= 2 * NR) {
+                gemv_1x2((int)kp, abuf, bp, crow + (size_t)j * NR);
+                j++;
+                continue;
+            }
             if (m == 2) {
                 gemv_2((int)kp, abuf, 2 * kp, bp, crow + (size_t)j * NR, g->ldc, cols);
             } else {
