@@ -214,14 +214,9 @@ int cgemm_gemm_bf16_packed_ex(int kernel, int path, int M, int N, int K, const f
     if (A == NULL || packedB == NULL || C == NULL) return CGEMM_EINVAL;
     cgemm_args g = {M, N, K, lda, ldc, panel_begin, panel_end, A, (const uint32_t *)packedB, C, bias};
 #if CGEMM_X86
-    if (kernel == CGEMM_KERNEL_AVX512BF16) {
-        int gemv = path == CGEMM_PATH_GEMV || (path == CGEMM_PATH_AUTO && M <= CGEMM_GEMV_MAX_M);
-        return gemv ? cgemm_avx512_gemv(&g) : cgemm_avx512_gemm(&g);
-    }
-    if (kernel == CGEMM_KERNEL_AVX2) {
-        int gemv = path == CGEMM_PATH_GEMV || (path == CGEMM_PATH_AUTO && M <= CGEMM_GEMV_MAX_M);
-        return gemv ? cgemm_avx2_gemv(&g) : cgemm_avx2_gemm(&g);
-    }
+    const int gemv = path == CGEMM_PATH_GEMV || (path == CGEMM_PATH_AUTO && M <= CGEMM_GEMV_MAX_M);
+    if (kernel == CGEMM_KERNEL_AVX512BF16) return gemv ? cgemm_avx512_gemv(&g) : cgemm_avx512_gemm(&g);
+    if (kernel == CGEMM_KERNEL_AVX2) return gemv ? cgemm_avx2_gemv(&g) : cgemm_avx2_gemm(&g);
 #endif
     return gemm_portable(&g);
 }
