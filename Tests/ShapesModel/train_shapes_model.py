@@ -135,8 +135,9 @@ class Encoder:
         return self.ids(f"USER: {question} ASSISTANT:", False)
 
 
-def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int) -> tuple[list[int], list[int]]:
-    """input ids and labels (-100 outside answers) of one multi-turn conversation."""
+def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int) -> tuple[list[int], list[int], list[int]]:
+    """input ids, labels (-100 outside answers) and answer index (-1 outside answers, else the turn)
+    of one multi-turn conversation."""
     qa = list(qa)
     rng.shuffle(qa)
     # A description names every object: ask it last so it cannot answer the other turns.
@@ -144,6 +145,7 @@ def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int) -> tupl
     qa = qa[:turns]
     ids: list[int] = []
     labels: list[int] = []
+    turn: list[int] = []
     for t, (_, q, a) in enumerate(qa):
         if rng.random() < 0.5:
             q = q + SUFFIX
@@ -156,7 +158,8 @@ def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int) -> tupl
         ans = enc.answer(ctx, a)
         ids += p + ans
         labels += [-100] * len(p) + ans
-    return ids, labels
+        turn += [-1] * len(p) + [t] * len(ans)
+    return ids, labels, turn
 
 
 def pixel_values(images: np.ndarray) -> torch.Tensor:
@@ -206,7 +209,7 @@ def hub_config(config: LlavaConfig, vocab_size: int, image_id: int, pad_id: int)
 # Training
 # ------------------------------------------------------------------------------------------------
 
-def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, qas: list, args) -> dict:
+def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, qas: list, args, held: Path) -> dict:
     """AdamW on the answer tokens' cross-entropy. With `patches` (and --aux-weight > 0) an auxiliary
     linear probe on the projector's input (the selected vision features, one per patch) is trained to
     name the shape and colour on each patch; it speeds up grounding and is not part of the checkpoint."""
@@ -242,15 +245,25 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         ids = torch.full((bs, T), pad, dtype=torch.long)
         lab = torch.full((bs, T), -100, dtype=torch.long)
         att = torch.zeros((bs, T), dtype=torch.long)
-        for b, (x, y) in enumerate(seqs):
+        wt = torch.zeros((bs, T), dtype=torch.float32)
+        answers = 0
+        for b, (x, y, tn) in enumerate(seqs):
             ids[b, :len(x)] = torch.tensor(x)
             lab[b, :len(y)] = torch.tensor(y)
             att[b, :len(x)] = 1
+            sizes = collections.Counter(t for t in tn if t >= 0)
+            answers += len(sizes)
+            wt[b, :len(tn)] = torch.tensor([1.0 / sizes[t] if t >= 0 else 0.0 for t in tn])
         px = pixel_values(images[np.array(idx)])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             out = model(input_ids=ids, pixel_values=px, attention_mask=att)
             logits = out.logits.float()
-            loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100)
+            ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100,
+                                 reduction="none")
+            if args.weighting == "answer":  # every answer weighs the same, whatever its length
+                loss = (ce * wt[:, 1:].reshape(-1)).sum() / answers
+            else:  # every answer token weighs the same
+                loss = ce.sum() / (lab[:, 1:] != -100).sum()
             aux_loss = torch.zeros(())
             if aux is not None:
                 x = feats["x"].float()
@@ -268,6 +281,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             el = time.time() - t0
             recent = float(np.mean(history[-args.log_every:]))
             log(f"step {step + 1}/{steps} loss {recent:.4f} aux {float(np.mean(aux_history[-args.log_every:])):.3f} lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
+        if args.quick_eval and args.eval_every and (step + 1) % args.eval_every == 0 and step < steps - 1:
+            log(f"step {step + 1}: quick held-out first-token accuracy {quick_accuracy(model, enc, held, args.quick_eval)}")
     return {"steps": steps, "batch": bs, "seconds": time.time() - t0,
             "loss_first_100": float(np.mean(history[:100])), "loss_last_100": float(np.mean(history[-100:]))}
 
@@ -303,6 +318,39 @@ def greedy_answers(model, enc: Encoder, held: Path, ckpt: Path, max_new: int = 2
     return out
 
 
+@torch.no_grad()
+def quick_accuracy(model, enc: Encoder, held: Path, n: int, batch: int = 32) -> dict:
+    """First-token accuracy of the first n held-out questions, teacher-forced in batches: is the
+    argmax after "ASSISTANT:" the first token of the right answer? (For pilot runs; not the report.)"""
+    from PIL import Image
+    rows = [json.loads(l) for l in open(held / "questions.jsonl")]
+    rng = random.Random(0)
+    rng.shuffle(rows)
+    rows = rows[:n]
+    model.eval()
+    pad = enc.tok.token_to_id("<pad>")
+    by: dict[str, list[int]] = collections.defaultdict(list)
+    for s in range(0, len(rows), batch):
+        part = rows[s:s + batch]
+        seqs = [enc.first_turn(r["text"]) for r in part]
+        T = max(len(x) for x in seqs)
+        ids = torch.full((len(part), T), pad, dtype=torch.long)
+        att = torch.zeros((len(part), T), dtype=torch.long)
+        for b, x in enumerate(seqs):
+            ids[b, :len(x)] = torch.tensor(x)
+            att[b, :len(x)] = 1
+        imgs = np.stack([np.asarray(Image.open(held / "images" / r["image"]).convert("RGB")) for r in part])
+        logits = model(input_ids=ids, pixel_values=pixel_values(imgs), attention_mask=att).logits
+        for b, r in enumerate(part):
+            label = r["label"].capitalize()
+            want = enc.answer(prompt(r["text"]), label)[0]
+            ok = int(logits[b, len(seqs[b]) - 1].argmax().item() == want)
+            by[r["kind"]].append(ok)
+            by["all"].append(ok)
+    model.train()
+    return {k: round(100 * sum(v) / len(v), 2) for k, v in sorted(by.items())}
+
+
 def accuracy(answers: list[dict]) -> dict:
     by: dict[str, list[int]] = collections.defaultdict(list)
     for a in answers:
@@ -329,6 +377,11 @@ def main(argv=None) -> int:
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast for matmuls")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch shape/colour probe loss (0: off)")
+    ap.add_argument("--weighting", choices=["answer", "token"], default="token",
+                    help="loss weighting: every answer token the same (default, the shipped model) or every answer the same")
+    ap.add_argument("--quick-eval", type=int, default=0, metavar="N",
+                    help="after training, the first-token accuracy on N held-out questions (teacher-forced, batched; for pilots)")
+    ap.add_argument("--eval-every", type=int, default=0, metavar="S", help="with --quick-eval: also every S steps")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-only", action="store_true", help="skip training; evaluate the checkpoint in --out")
     args = ap.parse_args(argv)
@@ -372,7 +425,12 @@ def main(argv=None) -> int:
         nparams = sum(p.numel() for p in model.parameters())
         log(f"model: {nparams / 1e6:.2f} M parameters")
         report["parameters"] = nparams
-        report["training"] = train(model, enc, images, patches, qas, args)
+        report["training"] = train(model, enc, images, patches, qas, args, held)
+        if args.quick_eval:
+            q = quick_accuracy(model, enc, held, args.quick_eval)
+            log(f"quick held-out first-token accuracy: {q}")
+            fx.atomic_write_json(args.work / "quick_eval.json", dict(report, quick=q))
+            return 0
 
         model = model.to(torch.float16)
         sd = {fx.to_hub_name(k): v.detach().contiguous() for k, v in model.state_dict().items()}
