@@ -162,6 +162,17 @@ def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int) -> tupl
     return ids, labels, turn
 
 
+def pad_batch(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded input ids [B, T] and their attention mask."""
+    T = max(len(x) for x in seqs)
+    ids = torch.full((len(seqs), T), pad, dtype=torch.long)
+    att = torch.zeros((len(seqs), T), dtype=torch.long)
+    for b, x in enumerate(seqs):
+        ids[b, :len(x)] = torch.tensor(x)
+        att[b, :len(x)] = 1
+    return ids, att
+
+
 def pixel_values(images: np.ndarray) -> torch.Tensor:
     """uint8 [B, H, W, 3] -> CLIP-normalised [B, 3, H, W] (resize and crop are identities at 112 px).
     For training only: it can differ from CLIPImageProcessorPil by an ulp (the evaluation uses the latter)."""
@@ -241,19 +252,17 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         idx = order[cursor:cursor + bs]
         cursor += bs
         seqs = [conversation(enc, qas[i], rng, args.turns) for i in idx]
-        T = max(len(s[0]) for s in seqs)
-        ids = torch.full((bs, T), pad, dtype=torch.long)
-        lab = torch.full((bs, T), -100, dtype=torch.long)
-        att = torch.zeros((bs, T), dtype=torch.long)
-        wt = torch.zeros((bs, T), dtype=torch.float32)
-        answers = 0
-        for b, (x, y, tn) in enumerate(seqs):
-            ids[b, :len(x)] = torch.tensor(x)
+        ids, att = pad_batch([x for x, _, _ in seqs], pad)
+        lab = torch.full(ids.shape, -100, dtype=torch.long)
+        for b, (_, y, _) in enumerate(seqs):
             lab[b, :len(y)] = torch.tensor(y)
-            att[b, :len(x)] = 1
-            sizes = collections.Counter(t for t in tn if t >= 0)
-            answers += len(sizes)
-            wt[b, :len(tn)] = torch.tensor([1.0 / sizes[t] if t >= 0 else 0.0 for t in tn])
+        if args.weighting == "answer":  # per-token weight 1 / (tokens of its answer)
+            wt = torch.zeros(ids.shape, dtype=torch.float32)
+            answers = 0
+            for b, (_, _, tn) in enumerate(seqs):
+                sizes = collections.Counter(t for t in tn if t >= 0)
+                answers += len(sizes)
+                wt[b, :len(tn)] = torch.tensor([1.0 / sizes[t] if t >= 0 else 0.0 for t in tn])
         px = pixel_values(images[np.array(idx)])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             out = model(input_ids=ids, pixel_values=px, attention_mask=att)
@@ -333,12 +342,7 @@ def quick_accuracy(model, enc: Encoder, held: Path, n: int, batch: int = 32) -> 
     for s in range(0, len(rows), batch):
         part = rows[s:s + batch]
         seqs = [enc.first_turn(r["text"]) for r in part]
-        T = max(len(x) for x in seqs)
-        ids = torch.full((len(part), T), pad, dtype=torch.long)
-        att = torch.zeros((len(part), T), dtype=torch.long)
-        for b, x in enumerate(seqs):
-            ids[b, :len(x)] = torch.tensor(x)
-            att[b, :len(x)] = 1
+        ids, att = pad_batch(seqs, pad)
         imgs = np.stack([np.asarray(Image.open(held / "images" / r["image"]).convert("RGB")) for r in part])
         logits = model(input_ids=ids, pixel_values=pixel_values(imgs), attention_mask=att).logits
         for b, r in enumerate(part):
@@ -378,7 +382,7 @@ def main(argv=None) -> int:
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch shape/colour probe loss (0: off)")
     ap.add_argument("--weighting", choices=["answer", "token"], default="token",
-                    help="loss weighting: every answer token the same (default, the shipped model) or every answer the same")
+                    help="loss weighting: every answer token the same (default, the shipped model) or every answer the same (the same loss unless a turn has a multi-token answer, i.e. the description, which only --turns 8 reaches)")
     ap.add_argument("--quick-eval", type=int, default=0, metavar="N",
                     help="after training, the first-token accuracy on N held-out questions (teacher-forced, batched; for pilots)")
     ap.add_argument("--eval-every", type=int, default=0, metavar="S", help="with --quick-eval: also every S steps")
