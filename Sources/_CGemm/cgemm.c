@@ -244,3 +244,9 @@ int cgemm_f32_to_bf16_ex(int kernel, const float *src, unsigned short *dst, size
     for (size_t i = 0; i < count; i++) dst[i] = cgemm_bf16_from_f32(src[i]);
     return CGEMM_OK;
 }
+
+#if !CGEMM_X86
+// No AVX512-BF16 kernel on this architecture: the K block is fixed.
+int cgemm_set_k_block(int pairs) { return pairs == 0 || pairs == 192 || pairs == 512 ? CGEMM_OK : CGEMM_EINVAL; }
+int cgemm_k_block(void) { return 192; }
+#endif

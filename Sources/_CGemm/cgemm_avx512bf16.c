@@ -6,6 +6,7 @@
 
 #include <cpuid.h>
 #include <immintrin.h>
+#include <stdlib.h>
 
 #define TGT __attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl,avx512dq")))
 #define INLINE inline __attribute__((always_inline))
@@ -14,11 +15,17 @@
 #ifndef CGEMM_MR
 #define CGEMM_MR 12
 #endif
-// K block in k-pairs (dwords per packed A row); the B micro-panel is KCP * 128 bytes (L1),
-// the A block at most MC * KCP * 4 bytes (L2). M is cut into equal MR-multiple blocks <= MC.
-// Tuned on Zen 5 (48 KiB L1d, 1 MiB L2 per core): KCP 192 and MC 648 (M = 626 in one block).
+// K block in k-pairs (dwords per packed A row); the B micro-panel is KC * 128 bytes, the A block
+// at most MC * KC * 4 bytes (L2). M is cut into equal MR-multiple blocks <= MC. Two K blocks are
+// compiled and one is picked per CPU at run time (`kblock`), both measured with
+// Tests/Benchmarks/gemm_bench.c: 192 on Zen 5 (48 KiB L1d, 1 MiB L2; B panel in L1), 512 on
+// Zen 4 (32 KiB L1d, 1 MiB L2; 420 against 390 GFLOP/s on 2 cores at the 7B shapes: fewer passes
+// over C, the B panel served from L2). The K block never changes the arithmetic (see cgemm.h).
 #ifndef CGEMM_KCP
 #define CGEMM_KCP 192
+#endif
+#ifndef CGEMM_KCP_LARGE
+#define CGEMM_KCP_LARGE 512
 #endif
 #ifndef CGEMM_MC
 #define CGEMM_MC 648
@@ -31,7 +38,8 @@
 // Below this many rows in an M block, N blocks are single panels (B streamed sequentially).
 #define SMALL_M 48
 #define MR CGEMM_MR
-#define KCP CGEMM_KCP
+#define KCP_S CGEMM_KCP
+#define KCP_L CGEMM_KCP_LARGE
 #define MC CGEMM_MC
 #if MC % MR != 0
 #error "CGEMM_MC must be a multiple of CGEMM_MR"
@@ -158,24 +166,61 @@ TGT static INLINE void ukernel(const int mr, const int astride, int kp, const ui
 typedef void (*ukernel_fn)(int kp, const uint32_t *a, const uint32_t *b, float *c, int ldc, int load_c,
                            const float *bias, __mmask16 m0, __mmask16 m1, const float *cnext, int nnext);
 
-#define UK(R)                                                                                         \
-    TGT static void ukernel_##R(int kp, const uint32_t *a, const uint32_t *b, float *c, int ldc,      \
-                                int load_c, const float *bias, __mmask16 m0, __mmask16 m1,            \
-                                const float *cnext, int nnext) {                                      \
-        ukernel(R, KCP, kp, a, b, c, ldc, load_c, bias, m0, m1, cnext, nnext);                        \
+#define UK(R, KC)                                                                                     \
+    TGT static void ukernel_##R##_##KC(int kp, const uint32_t *a, const uint32_t *b, float *c, int ldc, \
+                                       int load_c, const float *bias, __mmask16 m0, __mmask16 m1,     \
+                                       const float *cnext, int nnext) {                               \
+        ukernel(R, KC, kp, a, b, c, ldc, load_c, bias, m0, m1, cnext, nnext);                         \
     }
-UK(1) UK(2) UK(3) UK(4) UK(5) UK(6) UK(7) UK(8) UK(9) UK(10) UK(11) UK(12)
-#if MR > 12
-UK(13) UK(14)
+#define UK_ALL(KC) UK(1, KC) UK(2, KC) UK(3, KC) UK(4, KC) UK(5, KC) UK(6, KC) UK(7, KC) UK(8, KC)     \
+    UK(9, KC) UK(10, KC) UK(11, KC) UK(12, KC)
+#define UK_TABLE(KC)                                                                                  \
+    {NULL, ukernel_1_##KC, ukernel_2_##KC, ukernel_3_##KC, ukernel_4_##KC, ukernel_5_##KC,            \
+     ukernel_6_##KC, ukernel_7_##KC, ukernel_8_##KC, ukernel_9_##KC, ukernel_10_##KC, ukernel_11_##KC, \
+     ukernel_12_##KC}
+#if MR != 12
+#error "the kernel tables list 12 tile heights"
 #endif
+UK_ALL(CGEMM_KCP)
+UK_ALL(CGEMM_KCP_LARGE)
+#define UK_TABLE_OF(KC) UK_TABLE(KC)
+static const ukernel_fn ukernels_small_k[] = UK_TABLE_OF(CGEMM_KCP);
+static const ukernel_fn ukernels_large_k[] = UK_TABLE_OF(CGEMM_KCP_LARGE);
 
-static const ukernel_fn ukernels[] = {
-    NULL, ukernel_1, ukernel_2, ukernel_3, ukernel_4, ukernel_5, ukernel_6, ukernel_7, ukernel_8,
-    ukernel_9, ukernel_10, ukernel_11, ukernel_12,
-#if MR > 12
-    ukernel_13, ukernel_14,
-#endif
-};
+// The K block of the AVX512-BF16 blocked GEMM: set by cgemm_set_k_block, else CGEMM_KBLOCK=192|512
+// in the environment (read once), else 512 on AMD family 19h (Zen 3/4; of these only Zen 4 has
+// AVX512-BF16) and 192 elsewhere (Zen 5, Intel).
+static int kblock_cached = 0;
+
+static int kblock_auto(void) {
+    const char *env = getenv("CGEMM_KBLOCK");
+    if (env != NULL && (atoi(env) == KCP_S || atoi(env) == KCP_L)) return atoi(env);
+    unsigned a, b, c, d;
+    if (__get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u &&
+        __get_cpuid(1, &a, &b, &c, &d)) {  // "AuthenticAMD"
+        unsigned base = (a >> 8) & 0xFu;
+        unsigned family = base + (base == 0xFu ? ((a >> 20) & 0xFFu) : 0u);
+        if (family == 0x19) return KCP_L;
+    }
+    return KCP_S;
+}
+
+static int kblock(void) {
+    int kb = __atomic_load_n(&kblock_cached, __ATOMIC_ACQUIRE);
+    if (kb == 0) {
+        kb = kblock_auto();
+        __atomic_store_n(&kblock_cached, kb, __ATOMIC_RELEASE);
+    }
+    return kb;
+}
+
+int cgemm_set_k_block(int pairs) {
+    if (pairs != 0 && pairs != KCP_S && pairs != KCP_L) return CGEMM_EINVAL;
+    __atomic_store_n(&kblock_cached, pairs == 0 ? kblock_auto() : pairs, __ATOMIC_RELEASE);
+    return CGEMM_OK;
+}
+
+int cgemm_k_block(void) { return kblock(); }
 
 static inline void panel_masks(int N, int j, __mmask16 *m0, __mmask16 *m1) {
     int cols = N - j * NR;
@@ -199,9 +244,9 @@ static inline int tile_rows(int rem) {
 // Blocked GEMM. Loops: M blocks (<= MC rows; the whole A block converted to bf16 once into
 // thread scratch as [K block][row][KCP]) > N blocks of NCP panels (their C block stays in L2
 // across K blocks) > K blocks (KCP pairs) > panels > MR-row tiles. The B micro-panel
-// (KCP * 128 bytes) is reused from L1 across the MR tiles; the A K-block (rows * KCP * 4 bytes)
+// (KCP * 128 bytes) is reused from L1 (L2 with the large K block) across the MR tiles; the A K-block (rows * KCP * 4 bytes)
 // from L2 across the panels of the N block.
-TGT int cgemm_avx512_gemm(const cgemm_args *g) {
+TGT static INLINE int blocked(const cgemm_args *g, const int KCP, const ukernel_fn *ukernels) {
     const int K = g->K;
     const size_t kp_total = ((size_t)K + 1) / 2;
     const int nkb = (K + 2 * KCP - 1) / (2 * KCP);
@@ -259,6 +304,10 @@ TGT int cgemm_avx512_gemm(const cgemm_args *g) {
         }
     }
     return CGEMM_OK;
+}
+
+TGT int cgemm_avx512_gemm(const cgemm_args *g) {
+    return kblock() == KCP_L ? blocked(g, KCP_L, ukernels_large_k) : blocked(g, KCP_S, ukernels_small_k);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -254,13 +254,18 @@ final class FastGEMMTests: XCTestCase {
     // MARK: GEMM bit-exactness
 
     /// Shapes around every blocking boundary: MR = 12 (AVX-512) and 4 (AVX2) rows, 32-column
-    /// panels and 16-column half panels, the 2-panel GEMV step, the 384-wide (AVX-512) and 256-wide
-    /// (AVX2) K blocks, the AVX2 160-row M block, odd K, M = 1, N = 1.
+    /// panels and 16-column half panels, the 2-panel GEMV step, the 384- and 1024-wide (AVX-512:
+    /// K blocks of 192 and 512 pairs) and 256-wide (AVX2) K blocks, the AVX2 160-row M block, odd
+    /// K, M = 1, N = 1.
     let edgeShapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (1, 1, 2), (1, 33, 3), (2, 31, 5), (3, 64, 6), (4, 65, 17), (5, 97, 9), (11, 32, 385),
         (12, 40, 383), (13, 1, 384), (25, 70, 800), (24, 96, 31), (1, 130, 769), (7, 3, 1),
-        (9, 17, 257), (6, 49, 513), (161, 47, 255), (330, 20, 600),
+        (9, 17, 257), (6, 49, 513), (161, 47, 255), (330, 20, 600), (13, 40, 1023), (12, 33, 1025),
+        (26, 64, 2049),
     ]
+
+    /// The K blocks to run a kernel with: both of the AVX512-BF16 blocked GEMM's, one otherwise.
+    func kBlocks(_ kernel: GEMMKernel) -> [Int32] { kernel == .avx512bf16 ? [192, 512] : [0] }
 
     func testAllKernelsAndPathsEqualTheModelBitForBit() throws {
         for (idx, s) in edgeShapes.enumerated() {
@@ -273,11 +278,16 @@ final class FastGEMMTests: XCTestCase {
             let expected = modelGEMM(m: s.m, n: s.n, k: s.k, a: a, lda: lda, w16: w16, bias: bias)
             for kernel in kernels {
                 let pw = try pack(w, n: s.n, k: s.k, kernel: kernel)
-                for path in [GEMMPath.auto, .blocked, .gemv] {
-                    let c = try gemmRun(pw, m: s.m, a: a, lda: lda, ldc: s.n, bias: bias, kernel: kernel, path: path)
-                    var bad = 0
-                    for i in 0..<(s.m * s.n) where !sameBits(c[i], expected[i]) { bad += 1 }
-                    XCTAssertEqual(bad, 0, "\(kernel) \(path) m=\(s.m) n=\(s.n) k=\(s.k): \(bad) elements differ")
+                for kb in kBlocks(kernel) {
+                    XCTAssertEqual(cgemm_set_k_block(kb), 0)
+                    defer { cgemm_set_k_block(0) }
+                    if kb != 0 { XCTAssertEqual(cgemm_k_block(), kb) }
+                    for path in [GEMMPath.auto, .blocked, .gemv] {
+                        let c = try gemmRun(pw, m: s.m, a: a, lda: lda, ldc: s.n, bias: bias, kernel: kernel, path: path)
+                        var bad = 0
+                        for i in 0..<(s.m * s.n) where !sameBits(c[i], expected[i]) { bad += 1 }
+                        XCTAssertEqual(bad, 0, "\(kernel) K block \(kb) \(path) m=\(s.m) n=\(s.n) k=\(s.k): \(bad) elements differ")
+                    }
                 }
             }
         }
@@ -463,6 +473,13 @@ final class FastGEMMTests: XCTestCase {
             XCTAssertEqual(ranges.last?.upperBound, count)
             for i in 1..<parts { XCTAssertEqual(ranges[i - 1].upperBound, ranges[i].lowerBound) }
         }
+    }
+
+    func testKBlockChoiceRejectsUnknownSizes() {
+        XCTAssertEqual(cgemm_set_k_block(100), Int32(CGEMM_EINVAL))
+        XCTAssertEqual(cgemm_set_k_block(-1), Int32(CGEMM_EINVAL))
+        XCTAssertEqual(cgemm_set_k_block(0), 0)
+        XCTAssertTrue([192, 512].contains(cgemm_k_block()))
     }
 
     func testMZeroIsANoOp() throws {

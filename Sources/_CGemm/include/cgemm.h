@@ -115,6 +115,14 @@ int cgemm_gemm_bf16_packed_ex(int kernel, int path, int M, int N, int K, const f
 int cgemm_half_gemv_f32(int src_dtype, int M, int N, int K, const float *A, int lda, const void *W, float *C,
                         int ldc, int n_begin, int n_end);
 
+/// The K block (in k-pairs) of the AVX512-BF16 blocked GEMM: 192 or 512 (a tuning choice; every
+/// value gives the same bits). 0 restores the automatic choice (CGEMM_KBLOCK=192|512 in the
+/// environment, else 512 on AMD Zen 4, else 192). Returns CGEMM_OK or CGEMM_EINVAL. Set it
+/// before GEMMs run: calls running meanwhile may use either value.
+int cgemm_set_k_block(int pairs);
+/// The K block the AVX512-BF16 blocked GEMM uses now.
+int cgemm_k_block(void);
+
 /// Frees the calling thread's scratch buffer (it is re-allocated on the next call). The blocked
 /// GEMM's scratch is about min(M, 648) * K * 2 bytes; GEMV's 8 * K bytes; packing's 32 KiB.
 void cgemm_release_scratch(void);
