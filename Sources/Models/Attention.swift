@@ -1,3 +1,4 @@
+import FastGEMM
 import Foundation
 import Tensors
 
@@ -57,36 +58,59 @@ public protocol AttentionHook: AnyObject {
 /// scores = scale * Q K^T (per head, GQA by head groups), an optional causal mask, softmax in
 /// fp32, the hooks with the probabilities, then probabilities times values.
 ///
+/// `precision` is that of the two matrix products: fp32 (OpenBLAS sgemm, the parity mode) or
+/// bf16 (Q, K, probabilities and V rounded to bf16 and multiplied with fp32 accumulation by the
+/// packed GEMM, then the scale applied, as torch's bf16 eager attention orders it). Scores,
+/// softmax, the hooks and the probabilities they see are fp32 in both.
+///
 /// - q: [tq, heads, headDim]; k, v: [tk, kvHeads, headDim]; out: [tq, heads * headDim].
 public func attend(site: AttentionSite,
                    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                    tq: Int, tk: Int, heads: Int, kvHeads: Int, headDim: Int, scale: Float,
                    causal: Bool, queryStart: Int, rotary: RotaryEmbedding? = nil, hooks: [AttentionHook],
-                   out: UnsafeMutablePointer<Float>) throws {
+                   precision: Precision = .fp32, out: UnsafeMutablePointer<Float>) throws {
     let group = heads / kvHeads
     let qStride = heads * headDim
     let kStride = kvHeads * headDim
     let probs = UnsafeMutablePointer<Float>.allocate(capacity: heads * tq * tk)  // [heads, tq, tk]
     defer { probs.deallocate() }
-
-    Parallel.forEach(heads) { h in
-        let kvh = h / group
-        let p = probs + h * tq * tk
-        BLAS.gemm(m: tq, n: tk, k: headDim, alpha: scale,
-                  a: q + h * headDim, lda: qStride,
-                  b: k + kvh * headDim, ldb: kStride, transB: true,
-                  c: p, ldc: tk)
-        if causal {
-            for i in 0..<tq {
-                let limit = queryStart + i  // last visible key
-                if limit + 1 < tk {
-                    let row = p + i * tk
-                    for j in (limit + 1)..<tk { row[j] = -Float.infinity }
-                }
-            }
+    // bf16: each KV head's keys [tk, headDim] and transposed values [headDim, tk] packed once as
+    // the GEMM's right-hand side (its "weights").
+    let packedKeys = precision == .bf16 ? try packPerKVHead(kvHeads, scratch: tk * headDim) { kvh, tmp in
+        for j in 0..<tk { (tmp + j * headDim).update(from: k + j * kStride + kvh * headDim, count: headDim) }
+        return try PackedBF16Weights(source: tmp, type: .float32, n: tk, k: headDim)
+    } : []
+    let packedValues = precision == .bf16 ? try packPerKVHead(kvHeads, scratch: tk * headDim) { kvh, tmp in
+        for j in 0..<tk {
+            let row = v + j * kStride + kvh * headDim
+            for d in 0..<headDim { tmp[d * tk + j] = row[d] }
         }
-        Ops.softmaxRows(p, rows: tq, cols: tk)
+        return try PackedBF16Weights(source: tmp, type: .float32, n: headDim, k: tk)
+    } : []
+    var failures = [Error?](repeating: nil, count: heads)
+
+    failures.withUnsafeMutableBufferPointer { failed in
+        Parallel.forEach(heads) { h in
+            let kvh = h / group
+            let p = probs + h * tq * tk
+            if precision == .bf16 {
+                do {
+                    try packedKeys[kvh].multiply(m: tq, a: q + h * headDim, lda: qStride, c: p, ldc: tk)
+                } catch {
+                    failed[h] = error
+                    return
+                }
+                for i in 0..<(tq * tk) { p[i] *= scale }
+            } else {
+                BLAS.gemm(m: tq, n: tk, k: headDim, alpha: scale,
+                          a: q + h * headDim, lda: qStride,
+                          b: k + kvh * headDim, ldb: kStride, transB: true,
+                          c: p, ldc: tk)
+            }
+            attentionMaskAndSoftmax(p, tq: tq, tk: tk, causal: causal, queryStart: queryStart)
+        }
     }
+    if let e = failures.lazy.compactMap({ $0 }).first { throw e }
 
     if !hooks.isEmpty {
         let event = AttentionEvent(
@@ -99,11 +123,55 @@ public func attend(site: AttentionSite,
         for hook in hooks { try hook.attention(event, probabilities: buffer) }
     }
 
-    Parallel.forEach(heads) { h in
-        let kvh = h / group
-        BLAS.gemm(m: tq, n: headDim, k: tk,
-                  a: probs + h * tq * tk, lda: tk,
-                  b: v + kvh * headDim, ldb: kStride, transB: false,
-                  c: out + h * headDim, ldc: qStride)
+    failures.withUnsafeMutableBufferPointer { failed in
+        Parallel.forEach(heads) { h in
+            let kvh = h / group
+            if precision == .bf16 {
+                do {
+                    try packedValues[kvh].multiply(m: tq, a: probs + h * tq * tk, lda: tk, c: out + h * headDim, ldc: qStride)
+                } catch {
+                    failed[h] = error
+                }
+            } else {
+                BLAS.gemm(m: tq, n: headDim, k: tk,
+                          a: probs + h * tq * tk, lda: tk,
+                          b: v + kvh * headDim, ldb: kStride, transB: false,
+                          c: out + h * headDim, ldc: qStride)
+            }
+        }
     }
+    if let e = failures.lazy.compactMap({ $0 }).first { throw e }
+}
+
+/// Packs one right-hand side per KV head in parallel; `make` gets the head and a scratch buffer of
+/// `scratch` floats.
+private func packPerKVHead(_ kvHeads: Int, scratch: Int, _ make: (Int, UnsafeMutablePointer<Float>) throws -> PackedBF16Weights)
+    throws -> [PackedBF16Weights] {
+    var made = [Result<PackedBF16Weights, Error>?](repeating: nil, count: kvHeads)
+    made.withUnsafeMutableBufferPointer { slots in
+        Parallel.forEach(kvHeads) { kvh in
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
+            defer { tmp.deallocate() }
+            slots[kvh] = Result { try make(kvh, tmp) }
+        }
+    }
+    return try made.map { slot in
+        guard let slot else { throw ModelError.invalidInput("attention: a KV head was not packed") }
+        return try slot.get()
+    }
+}
+
+/// The causal mask (keys after queryStart + i hidden from query row i) and the row softmax of one
+/// head's scores [tq, tk].
+private func attentionMaskAndSoftmax(_ p: UnsafeMutablePointer<Float>, tq: Int, tk: Int, causal: Bool, queryStart: Int) {
+    if causal {
+        for i in 0..<tq {
+            let limit = queryStart + i  // last visible key
+            if limit + 1 < tk {
+                let row = p + i * tk
+                for j in (limit + 1)..<tk { row[j] = -Float.infinity }
+            }
+        }
+    }
+    Ops.softmaxRows(p, rows: tq, cols: tk)
 }

@@ -13,6 +13,8 @@ struct CLIPLayer {
 /// quick-GELU MLPs. Runs only the layers the selected hidden states need.
 public final class CLIPVisionTower: @unchecked Sendable {
     public let config: CLIPVisionConfig
+    /// Precision of the linear layers and of the attention products.
+    public let precision: Precision
     let patchWeight: Linear          // [hidden, channels * patch * patch]
     let classEmbedding: [Float]      // [hidden]
     let positionEmbedding: [Float]   // [numPatches + 1, hidden]
@@ -47,6 +49,7 @@ public final class CLIPVisionTower: @unchecked Sendable {
     /// Loads the tensors needed for the first `layersNeeded` layers (after `store.verify()`).
     init(config c: CLIPVisionConfig, store: WeightStore, layersNeeded: Int, precision: Precision = .fp32) throws {
         self.config = c
+        self.precision = precision
         let p = Self.prefix
         let d = c.hiddenSize, inner = c.intermediateSize
         let patchIn = c.numChannels * c.patchSize * c.patchSize
@@ -148,7 +151,8 @@ public final class CLIPVisionTower: @unchecked Sendable {
                                    q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
                                    tq: t, tk: t, heads: c.numAttentionHeads, kvHeads: c.numAttentionHeads,
                                    headDim: c.headDim, scale: 1 / Float(c.headDim).squareRoot(),
-                                   causal: false, queryStart: 0, hooks: hooks, out: op.baseAddress!)
+                                   causal: false, queryStart: 0, hooks: hooks, precision: precision,
+                                   out: op.baseAddress!)
                     }
                 }
             }

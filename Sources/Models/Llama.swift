@@ -49,6 +49,8 @@ public protocol DecoderObserver: AnyObject {
 /// RoPE, grouped-query attention through `attend`, SiLU-gated MLP.
 public final class LlamaDecoder: @unchecked Sendable {
     public let config: LlamaTextConfig
+    /// Precision of the linear layers and of the attention products.
+    public let precision: Precision
     let embed: StoredMatrix       // [vocab, hidden]
     let layers: [LlamaLayer]
     let finalNorm: [Float]        // [hidden]
@@ -91,6 +93,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// Loads the decoder (after `store.verify()`).
     init(config c: LlamaTextConfig, store: WeightStore, tieEmbeddings: Bool, precision: Precision = .fp32) throws {
         self.config = c
+        self.precision = precision
         let p = Self.prefix
         let d = c.hiddenSize, inner = c.intermediateSize
         let qd = c.numAttentionHeads * c.headDim, kvd = c.numKeyValueHeads * c.headDim
@@ -165,7 +168,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                                        q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
                                        tq: rows, tk: tk, heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads,
                                        headDim: c.headDim, scale: 1 / Float(c.headDim).squareRoot(),
-                                       causal: true, queryStart: start, rotary: rotary, hooks: hooks,
+                                       causal: true, queryStart: start, rotary: rotary, hooks: hooks, precision: precision,
                                        out: op.baseAddress!)
                         }
                     }
@@ -177,8 +180,7 @@ public final class LlamaDecoder: @unchecked Sendable {
             var g = L.gate(h, rows: rows)
             let u = L.up(h, rows: rows)
             g.withUnsafeMutableBufferPointer { gp in
-                c.hiddenAct.apply(gp.baseAddress!, count: gp.count)
-                u.withUnsafeBufferPointer { up in for i in 0..<gp.count { gp[i] *= up[i] } }
+                u.withUnsafeBufferPointer { up in c.hiddenAct.applyGated(gp.baseAddress!, times: up.baseAddress!, count: gp.count) }
             }
             Ops.addInPlace(&x, L.down(g, rows: rows))
             if !observers.isEmpty {

@@ -41,4 +41,17 @@ public enum Parallel {
         }
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
     }
+
+    /// Runs `body` on contiguous row ranges covering 0..<rows: one range per worker when there
+    /// are at least `minElements` values (rows * elementsPerRow) to share, else one range.
+    /// For row-independent work, whose results do not depend on the split.
+    public static func rowChunks(_ rows: Int, elementsPerRow: Int, minElements: Int = 1 << 16,
+                                 _ body: (Range<Int>) -> Void) {
+        let parts = rows * elementsPerRow >= minElements ? min(workers, rows) : 1
+        if parts <= 1 {
+            if rows > 0 { body(0..<rows) }
+            return
+        }
+        forEach(parts) { p in body((rows * p / parts)..<(rows * (p + 1) / parts)) }
+    }
 }

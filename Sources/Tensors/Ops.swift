@@ -25,7 +25,12 @@ public enum Ops {
     /// x: [rows, cols] in place; weight: [cols].
     public static func rmsNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                weight: UnsafePointer<Float>, eps: Float) {
-        for r in 0..<rows {
+        Parallel.rowChunks(rows, elementsPerRow: cols) { range in rmsNormRows(x, range, cols: cols, weight: weight, eps: eps) }
+    }
+
+    private static func rmsNormRows(_ x: UnsafeMutablePointer<Float>, _ range: Range<Int>, cols: Int,
+                                    weight: UnsafePointer<Float>, eps: Float) {
+        for r in range {
             let row = x + r * cols
             var ss: Float = 0
             for c in 0..<cols { ss += row[c] * row[c] }
@@ -38,7 +43,14 @@ public enum Ops {
     /// x: [rows, cols] in place; weight, bias: [cols].
     public static func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
-        for r in 0..<rows {
+        Parallel.rowChunks(rows, elementsPerRow: cols) { range in
+            layerNormRows(x, range, cols: cols, weight: weight, bias: bias, eps: eps)
+        }
+    }
+
+    private static func layerNormRows(_ x: UnsafeMutablePointer<Float>, _ range: Range<Int>, cols: Int,
+                                      weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
+        for r in range {
             let row = x + r * cols
             // Two-pass in Double for the statistics: torch's fp32 kernel uses a Welford/
             // pairwise reduction; a double-precision two-pass result rounds to the same fp32
@@ -88,8 +100,38 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     case swish
     case relu
 
+    /// Element counts from which `apply` and `applyGated` split the work over the cores (each
+    /// element is computed alone, so the split never changes a result).
+    public static let parallelThreshold = 1 << 16
+
     /// Applies the activation in place to `count` values.
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        Activation.chunked(count) { start, n in applySerial(x + start, count: n) }
+    }
+
+    /// x[i] = act(x[i]) * y[i] for i < count (the gated MLP's SiLU(gate) * up), in one pass.
+    public func applyGated(_ x: UnsafeMutablePointer<Float>, times y: UnsafePointer<Float>, count: Int) {
+        Activation.chunked(count) { start, n in
+            applySerial(x + start, count: n)
+            let xs = x + start, ys = y + start
+            for i in 0..<n { xs[i] *= ys[i] }
+        }
+    }
+
+    private static func chunked(_ count: Int, _ body: (Int, Int) -> Void) {
+        let parts = count >= parallelThreshold ? Parallel.workers : 1
+        if parts <= 1 {
+            if count > 0 { body(0, count) }
+            return
+        }
+        let chunk = (count + parts - 1) / parts
+        Parallel.forEach(parts) { p in
+            let start = p * chunk
+            if start < count { body(start, min(chunk, count - start)) }
+        }
+    }
+
+    private func applySerial(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .gelu:
             for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + erff(v * Float(0.7071067811865476))) }
