@@ -60,8 +60,10 @@ public protocol AttentionHook: AnyObject {
 ///
 /// `precision` is that of the two matrix products: fp32 (OpenBLAS sgemm, the parity mode) or
 /// bf16 (Q, K, probabilities and V rounded to bf16 and multiplied with fp32 accumulation by the
-/// packed GEMM, then the scale applied, as torch's bf16 eager attention orders it). Scores,
-/// softmax, the hooks and the probabilities they see are fp32 in both.
+/// packed GEMM, then the scale applied, as torch's bf16 eager attention orders it) for calls with
+/// at least `attentionBF16MinQueries` query rows. Fewer rows (a decode step) keep fp32 products:
+/// packing the keys and values would cost as much as the products. Scores, softmax, the hooks and
+/// the probabilities they see are fp32 in every case.
 ///
 /// - q: [tq, heads, headDim]; k, v: [tk, kvHeads, headDim]; out: [tq, heads * headDim].
 public func attend(site: AttentionSite,
@@ -72,6 +74,7 @@ public func attend(site: AttentionSite,
     let group = heads / kvHeads
     let qStride = heads * headDim
     let kStride = kvHeads * headDim
+    let precision: Precision = tq >= attentionBF16MinQueries ? precision : .fp32
     let probs = UnsafeMutablePointer<Float>.allocate(capacity: heads * tq * tk)  // [heads, tq, tk]
     defer { probs.deallocate() }
     // bf16: each KV head's keys [tk, headDim] and transposed values [headDim, tk] packed once as
@@ -142,6 +145,9 @@ public func attend(site: AttentionSite,
     }
     if let e = failures.lazy.compactMap({ $0 }).first { throw e }
 }
+
+/// Fewest query rows for which `attend` runs its products in bf16 when asked to.
+public let attentionBF16MinQueries = 16
 
 /// Packs one right-hand side per KV head in parallel; `make` gets the head and a scratch buffer of
 /// `scratch` floats.
