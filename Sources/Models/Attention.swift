@@ -90,30 +90,21 @@ public func attend(site: AttentionSite,
         }
         return try PackedBF16Weights(source: tmp, type: .float32, n: headDim, k: tk)
     } : []
-    var failures = [Error?](repeating: nil, count: heads)
 
-    failures.withUnsafeMutableBufferPointer { failed in
-        Parallel.forEach(heads) { h in
-            let kvh = h / group
-            let p = probs + h * tq * tk
-            if precision == .bf16 {
-                do {
-                    try packedKeys[kvh].multiply(m: tq, a: q + h * headDim, lda: qStride, c: p, ldc: tk)
-                } catch {
-                    failed[h] = error
-                    return
-                }
-                for i in 0..<(tq * tk) { p[i] *= scale }
-            } else {
-                BLAS.gemm(m: tq, n: tk, k: headDim, alpha: scale,
-                          a: q + h * headDim, lda: qStride,
-                          b: k + kvh * headDim, ldb: kStride, transB: true,
-                          c: p, ldc: tk)
-            }
-            attentionMaskAndSoftmax(p, tq: tq, tk: tk, causal: causal, queryStart: queryStart)
+    try Parallel.forEachThrowing(heads) { h in
+        let kvh = h / group
+        let p = probs + h * tq * tk
+        if precision == .bf16 {
+            try packedKeys[kvh].multiply(m: tq, a: q + h * headDim, lda: qStride, c: p, ldc: tk)
+            for i in 0..<(tq * tk) { p[i] *= scale }
+        } else {
+            BLAS.gemm(m: tq, n: tk, k: headDim, alpha: scale,
+                      a: q + h * headDim, lda: qStride,
+                      b: k + kvh * headDim, ldb: kStride, transB: true,
+                      c: p, ldc: tk)
         }
+        attentionMaskAndSoftmax(p, tq: tq, tk: tk, causal: causal, queryStart: queryStart)
     }
-    if let e = failures.lazy.compactMap({ $0 }).first { throw e }
 
     if !hooks.isEmpty {
         let event = AttentionEvent(
@@ -126,24 +117,17 @@ public func attend(site: AttentionSite,
         for hook in hooks { try hook.attention(event, probabilities: buffer) }
     }
 
-    failures.withUnsafeMutableBufferPointer { failed in
-        Parallel.forEach(heads) { h in
-            let kvh = h / group
-            if precision == .bf16 {
-                do {
-                    try packedValues[kvh].multiply(m: tq, a: probs + h * tq * tk, lda: tk, c: out + h * headDim, ldc: qStride)
-                } catch {
-                    failed[h] = error
-                }
-            } else {
-                BLAS.gemm(m: tq, n: headDim, k: tk,
-                          a: probs + h * tq * tk, lda: tk,
-                          b: v + kvh * headDim, ldb: kStride, transB: false,
-                          c: out + h * headDim, ldc: qStride)
-            }
+    try Parallel.forEachThrowing(heads) { h in
+        let kvh = h / group
+        if precision == .bf16 {
+            try packedValues[kvh].multiply(m: tq, a: probs + h * tq * tk, lda: tk, c: out + h * headDim, ldc: qStride)
+        } else {
+            BLAS.gemm(m: tq, n: headDim, k: tk,
+                      a: probs + h * tq * tk, lda: tk,
+                      b: v + kvh * headDim, ldb: kStride, transB: false,
+                      c: out + h * headDim, ldc: qStride)
         }
     }
-    if let e = failures.lazy.compactMap({ $0 }).first { throw e }
 }
 
 /// Fewest query rows for which `attend` runs its products in bf16 when asked to.
@@ -153,18 +137,15 @@ public let attentionBF16MinQueries = 16
 /// `scratch` floats.
 private func packPerKVHead(_ kvHeads: Int, scratch: Int, _ make: (Int, UnsafeMutablePointer<Float>) throws -> PackedBF16Weights)
     throws -> [PackedBF16Weights] {
-    var made = [Result<PackedBF16Weights, Error>?](repeating: nil, count: kvHeads)
-    made.withUnsafeMutableBufferPointer { slots in
-        Parallel.forEach(kvHeads) { kvh in
+    var made = [PackedBF16Weights?](repeating: nil, count: kvHeads)
+    try made.withUnsafeMutableBufferPointer { slots in
+        try Parallel.forEachThrowing(kvHeads) { kvh in
             let tmp = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
             defer { tmp.deallocate() }
-            slots[kvh] = Result { try make(kvh, tmp) }
+            slots[kvh] = try make(kvh, tmp)
         }
     }
-    return try made.map { slot in
-        guard let slot else { throw ModelError.invalidInput("attention: a KV head was not packed") }
-        return try slot.get()
-    }
+    return made.compactMap { $0 }  // all set: forEachThrowing returned without an error
 }
 
 /// The causal mask (keys after queryStart + i hidden from query row i) and the row softmax of one

@@ -42,6 +42,18 @@ public enum Parallel {
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
     }
 
+    /// `forEach` for a throwing body: every index runs; afterwards the error of the lowest
+    /// failing index, if any, is rethrown.
+    public static func forEachThrowing(_ count: Int, _ body: (Int) throws -> Void) throws {
+        var failures = [Error?](repeating: nil, count: max(count, 0))
+        failures.withUnsafeMutableBufferPointer { failed in
+            forEach(count) { i in
+                do { try body(i) } catch { failed[i] = error }
+            }
+        }
+        if let first = failures.lazy.compactMap({ $0 }).first { throw first }
+    }
+
     /// Runs `body` on contiguous row ranges covering 0..<rows: one range per worker when there
     /// are at least `minElements` values (rows * elementsPerRow) to share, else one range.
     /// For row-independent work, whose results do not depend on the split.

@@ -106,28 +106,16 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
 
     /// Applies the activation in place to `count` values.
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        Activation.chunked(count) { start, n in applySerial(x + start, count: n) }
+        Parallel.rowChunks(count, elementsPerRow: 1, minElements: Activation.parallelThreshold) { r in
+            applySerial(x + r.lowerBound, count: r.count)
+        }
     }
 
     /// x[i] = act(x[i]) * y[i] for i < count (the gated MLP's SiLU(gate) * up), in one pass.
     public func applyGated(_ x: UnsafeMutablePointer<Float>, times y: UnsafePointer<Float>, count: Int) {
-        Activation.chunked(count) { start, n in
-            applySerial(x + start, count: n)
-            let xs = x + start, ys = y + start
-            for i in 0..<n { xs[i] *= ys[i] }
-        }
-    }
-
-    private static func chunked(_ count: Int, _ body: (Int, Int) -> Void) {
-        let parts = count >= parallelThreshold ? Parallel.workers : 1
-        if parts <= 1 {
-            if count > 0 { body(0, count) }
-            return
-        }
-        let chunk = (count + parts - 1) / parts
-        Parallel.forEach(parts) { p in
-            let start = p * chunk
-            if start < count { body(start, min(chunk, count - start)) }
+        Parallel.rowChunks(count, elementsPerRow: 1, minElements: Activation.parallelThreshold) { r in
+            applySerial(x + r.lowerBound, count: r.count)
+            for i in r { x[i] *= y[i] }
         }
     }
 

@@ -244,8 +244,8 @@ static inline int tile_rows(int rem) {
 // Blocked GEMM. Loops: M blocks (<= MC rows; the whole A block converted to bf16 once into
 // thread scratch as [K block][row][KCP]) > N blocks of NCP panels (their C block stays in L2
 // across K blocks) > K blocks (KCP pairs) > panels > MR-row tiles. The B micro-panel
-// (KCP * 128 bytes) is reused from L1 (L2 with the large K block) across the MR tiles; the A K-block (rows * KCP * 4 bytes)
-// from L2 across the panels of the N block.
+// (KCP * 128 bytes) is reused from L1 (L2 with the large K block) across the MR tiles; the A
+// K-block (rows * KCP * 4 bytes) from L2 across the panels of the N block.
 TGT static INLINE int blocked(const cgemm_args *g, const int KCP, const ukernel_fn *ukernels) {
     const int K = g->K;
     const size_t kp_total = ((size_t)K + 1) / 2;

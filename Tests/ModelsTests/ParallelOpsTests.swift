@@ -12,6 +12,22 @@ final class ParallelOpsTests: XCTestCase {
         }
     }
 
+    struct Failed: Error, Equatable { let index: Int }
+
+    func testForEachThrowingRunsEveryIndexAndRethrowsTheLowestFailure() {
+        let n = 64
+        var ran = [Int](repeating: 0, count: n)
+        XCTAssertThrowsError(try ran.withUnsafeMutableBufferPointer { seen in
+            try Parallel.forEachThrowing(n) { i in
+                seen[i] += 1
+                if i % 7 == 3 { throw Failed(index: i) }
+            }
+        }) { XCTAssertEqual($0 as? Failed, Failed(index: 3)) }
+        XCTAssertEqual(ran, [Int](repeating: 1, count: n))
+        XCTAssertNoThrow(try Parallel.forEachThrowing(n) { _ in })
+        XCTAssertNoThrow(try Parallel.forEachThrowing(0) { _ in XCTFail("no index to run") })
+    }
+
     func testParallelNormsEqualRowByRow() {
         let rows = 301, cols = 512  // above the split threshold, rows not a multiple of the workers
         let input = values(rows * cols, seed: 7)
