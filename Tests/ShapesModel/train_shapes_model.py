@@ -232,12 +232,15 @@ def patch_probe() -> torch.nn.ModuleDict:
     return torch.nn.ModuleDict({"shape": torch.nn.Linear(vh, 6), "color": torch.nn.Linear(vh, 7)})
 
 
-def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cross-entropy of the probe on features x [B, P, H] against patch labels [B, P, 2] and the
-    fraction of patches whose shape and colour are both right."""
+def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray,
+               accuracy: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Cross-entropy of the probe on features x [B, P, H] against patch labels [B, P, 2] and, with
+    `accuracy`, the fraction of object (non-background) patches whose shape and colour are both right."""
     pl = torch.from_numpy(labels.astype(np.int64))
     s, c = aux["shape"](x), aux["color"](x)
     loss = F.cross_entropy(s.reshape(-1, 6), pl[..., 0].reshape(-1)) + F.cross_entropy(c.reshape(-1, 7), pl[..., 1].reshape(-1))
+    if not accuracy:
+        return loss, None
     obj = pl[..., 0] > 0
     right = ((s.argmax(-1) == pl[..., 0]) & (c.argmax(-1) == pl[..., 1]))[obj].float().mean()
     return loss, right
@@ -267,7 +270,7 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
         idx = np.sort(rng.choice(len(images), bs, replace=False))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             x = selected_vision_features(model, pixel_values(images[idx]))
-            loss, right = probe_loss(aux, x.float(), patches[idx])
+            loss, right = probe_loss(aux, x.float(), patches[idx], accuracy=True)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
