@@ -18,7 +18,8 @@ What it does, all with fixed seeds:
    projector, Llama decoder with 8 layers) and trains it from scratch:
    (1) optionally (--vision-steps, off by default: it did not help, see its help) the vision tower
    alone, with a linear probe naming the shape and colour on every patch (the generator's exact
-   patch labels); (2) the whole model on multi-turn LLaVA-1.5 conversations
+   patch labels); optionally (--caption-steps, off by default: see the README) a caption stage on
+   image -> description ("A red circle and a blue square.", objects left to right); (2) the whole model on multi-turn LLaVA-1.5 conversations
    (the first turn is exactly the single-turn prompt the runtime builds; loss on the answers and
    their </s> only) with the probe kept as an auxiliary loss (--aux-weight). The probe is a training
    aid and not part of the checkpoint; attention is never supervised. AdamW with warm-up and
@@ -64,6 +65,7 @@ SYSTEM_PROMPT = fx.SYSTEM_PROMPT
 SUFFIX = "\nAnswer the question using a single word or phrase."
 IMAGE_SIZE, PATCH = 112, 14
 N_IMAGE = (IMAGE_SIZE // PATCH) ** 2
+CAPTION_VAL = 512
 MEAN = np.array(fx.OPENAI_CLIP_MEAN, dtype=np.float32)
 STD = np.array(fx.OPENAI_CLIP_STD, dtype=np.float32)
 
@@ -140,19 +142,27 @@ class Encoder:
         return self.ids(f"USER: {question} ASSISTANT:", False)
 
 
-def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int) -> tuple[list[int], list[int], list[int]]:
+def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int,
+                 caption: bool = False, describe_turn: bool = False) -> tuple[list[int], list[int], list[int]]:
     """input ids, labels (-100 outside answers) and answer index (-1 outside answers, else the turn)
-    of one multi-turn conversation."""
+    of one multi-turn conversation; with `caption`, the single turn "What objects are in the image?"
+    and its description (every object's colour and shape, left to right); with `describe_turn`,
+    `turns` questions and then the description, when the image has one."""
     qa = list(qa)
+    if caption:
+        qa = [x for x in qa if x[0] == "describe"][:1]
     rng.shuffle(qa)
     # A description names every object: ask it last so it cannot answer the other turns.
     qa.sort(key=lambda x: x[0] == "describe")
-    qa = qa[:turns]
+    if describe_turn:
+        qa = [x for x in qa if x[0] != "describe"][:turns] + [x for x in qa if x[0] == "describe"][:1]
+    else:
+        qa = qa[:turns]
     ids: list[int] = []
     labels: list[int] = []
     turn: list[int] = []
-    for t, (_, q, a) in enumerate(qa):
-        if rng.random() < 0.5:
+    for t, (kind, q, a) in enumerate(qa):
+        if kind != "describe" and rng.random() < 0.5:
             q = q + SUFFIX
         if t == 0:
             p = enc.first_turn(q)
@@ -225,11 +235,18 @@ def hub_config(config: LlavaConfig, vocab_size: int, image_id: int, pad_id: int)
 # Training
 # ------------------------------------------------------------------------------------------------
 
-def patch_probe() -> torch.nn.ModuleDict:
-    """Linear heads naming the shape (5 + background) and colour (6 + background) on each patch from
-    the selected vision features. Training aid only: not part of the checkpoint."""
+N_SHAPES, N_COLORS = 5, 6
+
+
+def patch_probe(kind: str = "separate") -> torch.nn.ModuleDict:
+    """Linear heads on the selected vision features of each patch: "separate" names the shape
+    (5 + background) and the colour (6 + background); "combo" names the (colour, shape) pair (30 +
+    background), so the binding of colour to shape is linear on every patch and survives averaging
+    over patches. Training aid only: not part of the checkpoint."""
     vh = SPEC["vision"]["hidden_size"]
-    return torch.nn.ModuleDict({"shape": torch.nn.Linear(vh, 6), "color": torch.nn.Linear(vh, 7)})
+    if kind == "combo":
+        return torch.nn.ModuleDict({"combo": torch.nn.Linear(vh, N_SHAPES * N_COLORS + 1)})
+    return torch.nn.ModuleDict({"shape": torch.nn.Linear(vh, N_SHAPES + 1), "color": torch.nn.Linear(vh, N_COLORS + 1)})
 
 
 def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray,
@@ -237,6 +254,14 @@ def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray,
     """Cross-entropy of the probe on features x [B, P, H] against patch labels [B, P, 2] and, with
     `accuracy`, the fraction of object (non-background) patches whose shape and colour are both right."""
     pl = torch.from_numpy(labels.astype(np.int64))
+    if "combo" in aux:  # class 0: background; 1 + (shape - 1) * colours + (colour - 1) otherwise
+        target = torch.where(pl[..., 0] > 0, 1 + (pl[..., 0] - 1) * N_COLORS + (pl[..., 1] - 1), torch.zeros_like(pl[..., 0]))
+        logits = aux["combo"](x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+        if not accuracy:
+            return loss, None
+        obj = target > 0
+        return loss, (logits.argmax(-1) == target)[obj].float().mean()
     s, c = aux["shape"](x), aux["color"](x)
     loss = F.cross_entropy(s.reshape(-1, 6), pl[..., 0].reshape(-1)) + F.cross_entropy(c.reshape(-1, 7), pl[..., 1].reshape(-1))
     if not accuracy:
@@ -285,21 +310,29 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
 
 
 def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, qas: list, args, held: Path,
-          aux: torch.nn.ModuleDict | None = None) -> dict:
+          aux: torch.nn.ModuleDict | None = None, caption: bool = False) -> dict:
     """AdamW on the answer tokens' cross-entropy. With `aux` (the patch probe; --aux-weight > 0) the
     probe on the projector's input (the selected vision features, one per patch) keeps being trained
-    to name the shape and colour on each patch; it speeds up grounding and is not part of the checkpoint."""
-    rng = random.Random(args.seed)
+    to name the shape and colour on each patch; it speeds up grounding and is not part of the checkpoint.
+    With `caption` (the caption stage, LLaVA's stage 1 in spirit): every sequence is one image and its
+    description, over the images that have one (--caption-steps/--caption-batch/--caption-lr)."""
+    rng = random.Random(args.seed + (2 if caption else 0))
     feats: dict = {}
     if patches is None or args.aux_weight <= 0:
         aux = None
+    hook = None
     if aux is not None:
-        model.model.multi_modal_projector.register_forward_hook(lambda m, inp, out: feats.__setitem__("x", inp[0]))
+        hook = model.model.multi_modal_projector.register_forward_hook(lambda m, inp, out: feats.__setitem__("x", inp[0]))
     params = list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
-    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.05)
-    steps, bs = args.steps, args.batch
-    n = len(qas)
-    order = list(range(n))
+    base_lr = args.caption_lr if caption else args.lr
+    opt = torch.optim.AdamW(params, lr=base_lr, betas=(0.9, 0.98), weight_decay=0.05)
+    steps, bs = (args.caption_steps, args.caption_batch) if caption else (args.steps, args.batch)
+    stage = "caption step" if caption else "step"
+    pool = [i for i, qa in enumerate(qas) if any(k == "describe" for k, _, _ in qa)] if caption else list(range(len(qas)))
+    # The last CAPTION_VAL described images measure the caption stage and are kept out of it.
+    pool, val = (pool[:-CAPTION_VAL], pool[-CAPTION_VAL:]) if caption else (pool, [])
+    n = len(pool)
+    order = list(pool)
     rng.shuffle(order)
     cursor = 0
     history, aux_history = [], []
@@ -307,7 +340,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
     model.train()
     pad = enc.tok.token_to_id("<pad>")
     for step in range(steps):
-        lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.5 * (1 + math.cos(math.pi * min(1.0, step / steps))) * 0.95 + 0.05)
+        lr = base_lr * min(1.0, (step + 1) / args.warmup) * (0.5 * (1 + math.cos(math.pi * min(1.0, step / steps))) * 0.95 + 0.05)
         for g in opt.param_groups:
             g["lr"] = lr
         if cursor + bs > n:
@@ -315,7 +348,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             cursor = 0
         idx = order[cursor:cursor + bs]
         cursor += bs
-        seqs = [conversation(enc, qas[i], rng, args.turns) for i in idx]
+        seqs = [conversation(enc, qas[i], rng, args.turns, caption, args.describe_turn) for i in idx]
         ids, att = pad_batch([x for x, _, _ in seqs], pad)
         lab = torch.full(ids.shape, -100, dtype=torch.long)
         for b, (_, y, _) in enumerate(seqs):
@@ -350,11 +383,20 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         if (step + 1) % args.log_every == 0 or step == steps - 1:
             el = time.time() - t0
             recent = float(np.mean(history[-args.log_every:]))
-            log(f"step {step + 1}/{steps} loss {recent:.4f} aux {float(np.mean(aux_history[-args.log_every:])):.3f} lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
-        if args.quick_eval and args.eval_every and (step + 1) % args.eval_every == 0 and step < steps - 1:
-            log(f"step {step + 1}: quick held-out first-token accuracy {quick_accuracy(model, enc, held, args.quick_eval)}")
-    return {"steps": steps, "batch": bs, "seconds": time.time() - t0,
-            "loss_first_100": float(np.mean(history[:100])), "loss_last_100": float(np.mean(history[-100:]))}
+            log(f"{stage} {step + 1}/{steps} loss {recent:.4f} aux {float(np.mean(aux_history[-args.log_every:])):.3f} lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
+        if args.eval_every and (step + 1) % args.eval_every == 0 and step < steps - 1:
+            if caption:
+                log(f"{stage} {step + 1}: descriptions of unseen images right {caption_accuracy(model, enc, images, qas, val)}")
+            else:
+                log(f"step {step + 1}: quick held-out first-token accuracy {quick_accuracy(model, enc, held, args.quick_eval or 400)}")
+    if hook is not None:
+        hook.remove()
+    result = {"steps": steps, "batch": bs, "lr": base_lr, "seconds": time.time() - t0,
+              "loss_first_100": float(np.mean(history[:100])), "loss_last_100": float(np.mean(history[-100:]))}
+    if caption:
+        result["unseen_descriptions_right"] = caption_accuracy(model, enc, images, qas, val)
+        log(f"caption stage: descriptions of {len(val)} unseen images right {result['unseen_descriptions_right']}")
+    return result
 
 
 # ------------------------------------------------------------------------------------------------
@@ -386,6 +428,32 @@ def greedy_answers(model, enc: Encoder, held: Path, ckpt: Path, max_new: int = 2
         out.append(dict(question_id=r["question_id"], kind=r["kind"], type=r["type"], label=r["label"],
                         text=r["text"], image=r["image"], ids=gen, answer=text))
     return out
+
+
+@torch.no_grad()
+def caption_accuracy(model, enc: Encoder, images: np.ndarray, qas: list, idx: list[int], batch: int = 32) -> dict:
+    """Teacher-forced description accuracy on the images `idx` (kept out of the caption stage): the
+    fraction of description tokens whose argmax is right, and of descriptions right in every token
+    (which is what greedy decoding would then write)."""
+    model.eval()
+    pad = enc.tok.token_to_id("<pad>")
+    tokens = right_tokens = whole = 0
+    rng = random.Random(0)
+    for s in range(0, len(idx), batch):
+        part = idx[s:s + batch]
+        seqs = [conversation(enc, qas[i], rng, 1, caption=True) for i in part]
+        ids, att = pad_batch([x for x, _, _ in seqs], pad)
+        logits = model(input_ids=ids, pixel_values=pixel_values(images[np.array(part)]), attention_mask=att).logits
+        pred = logits[:, :-1].argmax(-1)
+        for b, (x, y, _) in enumerate(seqs):
+            y = torch.tensor(y[1:])
+            m = y != -100
+            ok = pred[b, :len(y)][m] == y[m]
+            tokens += int(m.sum())
+            right_tokens += int(ok.sum())
+            whole += int(ok.all())
+    model.train()
+    return {"tokens": round(100 * right_tokens / max(tokens, 1), 2), "descriptions": round(100 * whole / max(len(idx), 1), 2)}
 
 
 @torch.no_grad()
@@ -447,13 +515,23 @@ def main(argv=None) -> int:
                          "joint steps gave a worse model (held-out existence 53.9%%, attribute 50.3%%, relation "
                          "58.2%%, count 89.7%%) than the shipped recipe")
     ap.add_argument("--vision-batch", type=int, default=64)
+    ap.add_argument("--caption-steps", type=int, default=0,
+                    help="caption stage before the question stage: steps on image -> description only (0: none)")
+    ap.add_argument("--caption-batch", type=int, default=32)
+    ap.add_argument("--caption-lr", type=float, default=1e-3)
+    ap.add_argument("--caption-state", type=Path,
+                    help="for pilots: the model after the caption stage is saved here, or loaded from here if it exists")
     ap.add_argument("--vision-lr", type=float, default=2e-3)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch shape/colour probe loss (0: off)")
+    ap.add_argument("--probe", choices=["separate", "combo"], default="separate",
+                    help="the patch probe's classes: shape and colour apart, or the (colour, shape) pair")
+    ap.add_argument("--describe-turn", action="store_true",
+                    help="end every conversation with the description turn (\"What objects are in the image?\"), when the image has one")
     ap.add_argument("--weighting", choices=["answer", "token"], default="token",
                     help="loss weighting: every answer token the same (default, the shipped model) or every answer the same (the same loss unless a turn has a multi-token answer, i.e. the description, which only --turns 8 reaches)")
     ap.add_argument("--quick-eval", type=int, default=0, metavar="N",
                     help="after training, the first-token accuracy on N held-out questions (teacher-forced, batched; for pilots)")
-    ap.add_argument("--eval-every", type=int, default=0, metavar="S", help="with --quick-eval: also every S steps")
+    ap.add_argument("--eval-every", type=int, default=0, metavar="S", help="also every S steps, the quick accuracy (on --quick-eval questions, else 400; the run goes on)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-only", action="store_true", help="skip training; evaluate the checkpoint in --out")
     args = ap.parse_args(argv)
@@ -497,9 +575,20 @@ def main(argv=None) -> int:
         nparams = sum(p.numel() for p in model.parameters())
         log(f"model: {nparams / 1e6:.2f} M parameters")
         report["parameters"] = nparams
-        aux = patch_probe() if patches is not None and (args.aux_weight > 0 or args.vision_steps > 0) else None
+        aux = patch_probe(args.probe) if patches is not None and (args.aux_weight > 0 or args.vision_steps > 0) else None
         if aux is not None and args.vision_steps > 0:
             report["vision_pretraining"] = pretrain_vision(model, aux, images, patches, args)
+        if args.caption_steps > 0 and args.caption_state and args.caption_state.exists():
+            model.load_state_dict(torch.load(args.caption_state)["model"])
+            if aux is not None:
+                aux.load_state_dict(torch.load(args.caption_state)["aux"])
+            log(f"caption stage: loaded {args.caption_state}")
+        elif args.caption_steps > 0:
+            report["caption_training"] = train(model, enc, images, patches, qas, args, held, aux, caption=True)
+            if args.caption_state:
+                torch.save({"model": model.state_dict(), "aux": aux.state_dict() if aux is not None else {}}, args.caption_state)
+            if args.quick_eval:
+                log(f"after the caption stage: quick held-out first-token accuracy {quick_accuracy(model, enc, held, args.quick_eval)}")
         report["training"] = train(model, enc, images, patches, qas, args, held, aux)
         if args.quick_eval:
             q = quick_accuracy(model, enc, held, args.quick_eval)
