@@ -19,8 +19,8 @@ What it does, all with fixed seeds:
    (1) optionally (--vision-steps, off by default: it did not help, see its help) the vision tower
    alone, with a linear probe naming the shape and colour on every patch (the generator's exact
    patch labels); optionally (--caption-steps, off by default: see the README) a caption stage on
-   image -> description ("A red circle and a blue square.", objects left to right); (2) the whole model on multi-turn LLaVA-1.5 conversations
-   (the first turn is exactly the single-turn prompt the runtime builds; loss on the answers and
+   image -> description ("A red circle and a blue square.", objects left to right); (2) the whole
+   model on multi-turn LLaVA-1.5 conversations (the first turn is exactly the single-turn prompt the runtime builds; loss on the answers and
    their </s> only) with the probe kept as an auxiliary loss (--aux-weight). The probe is a training
    aid and not part of the checkpoint; attention is never supervised. AdamW with warm-up and
    cosine decay in both stages;
@@ -263,7 +263,8 @@ def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray,
         obj = target > 0
         return loss, (logits.argmax(-1) == target)[obj].float().mean()
     s, c = aux["shape"](x), aux["color"](x)
-    loss = F.cross_entropy(s.reshape(-1, 6), pl[..., 0].reshape(-1)) + F.cross_entropy(c.reshape(-1, 7), pl[..., 1].reshape(-1))
+    loss = F.cross_entropy(s.reshape(-1, N_SHAPES + 1), pl[..., 0].reshape(-1)) \
+        + F.cross_entropy(c.reshape(-1, N_COLORS + 1), pl[..., 1].reshape(-1))
     if not accuracy:
         return loss, None
     obj = pl[..., 0] > 0
@@ -445,7 +446,7 @@ def caption_accuracy(model, enc: Encoder, images: np.ndarray, qas: list, idx: li
         ids, att = pad_batch([x for x, _, _ in seqs], pad)
         logits = model(input_ids=ids, pixel_values=pixel_values(images[np.array(part)]), attention_mask=att).logits
         pred = logits[:, :-1].argmax(-1)
-        for b, (x, y, _) in enumerate(seqs):
+        for b, (_, y, _) in enumerate(seqs):
             y = torch.tensor(y[1:])
             m = y != -100
             ok = pred[b, :len(y)][m] == y[m]
@@ -528,7 +529,7 @@ def main(argv=None) -> int:
     ap.add_argument("--describe-turn", action="store_true",
                     help="end every conversation with the description turn (\"What objects are in the image?\"), when the image has one")
     ap.add_argument("--weighting", choices=["answer", "token"], default="token",
-                    help="loss weighting: every answer token the same (default, the shipped model) or every answer the same (the same loss unless a turn has a multi-token answer, i.e. the description, which only --turns 8 reaches)")
+                    help="loss weighting: every answer token the same (default, the shipped model) or every answer the same (the same loss unless a turn has a multi-token answer, i.e. the description, which only --turns 8 or --describe-turn reach)")
     ap.add_argument("--quick-eval", type=int, default=0, metavar="N",
                     help="after training, the first-token accuracy on N held-out questions (teacher-forced, batched; for pilots)")
     ap.add_argument("--eval-every", type=int, default=0, metavar="S", help="also every S steps, the quick accuracy (on --quick-eval questions, else 400; the run goes on)")
@@ -579,16 +580,15 @@ def main(argv=None) -> int:
         if aux is not None and args.vision_steps > 0:
             report["vision_pretraining"] = pretrain_vision(model, aux, images, patches, args)
         if args.caption_steps > 0 and args.caption_state and args.caption_state.exists():
-            model.load_state_dict(torch.load(args.caption_state)["model"])
+            state = torch.load(args.caption_state)
+            model.load_state_dict(state["model"])
             if aux is not None:
-                aux.load_state_dict(torch.load(args.caption_state)["aux"])
+                aux.load_state_dict(state["aux"])
             log(f"caption stage: loaded {args.caption_state}")
         elif args.caption_steps > 0:
             report["caption_training"] = train(model, enc, images, patches, qas, args, held, aux, caption=True)
             if args.caption_state:
                 torch.save({"model": model.state_dict(), "aux": aux.state_dict() if aux is not None else {}}, args.caption_state)
-            if args.quick_eval:
-                log(f"after the caption stage: quick held-out first-token accuracy {quick_accuracy(model, enc, held, args.quick_eval)}")
         report["training"] = train(model, enc, images, patches, qas, args, held, aux)
         if args.quick_eval:
             q = quick_accuracy(model, enc, held, args.quick_eval)
