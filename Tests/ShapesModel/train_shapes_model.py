@@ -177,6 +177,110 @@ def conversation(enc: Encoder, qa: list, rng: random.Random, turns: int,
     return ids, labels, turn
 
 
+SHAPES = ["circle", "square", "triangle", "star", "cross"]
+COLORS = ["red", "green", "blue", "yellow", "purple", "orange"]
+
+
+def existence_text(color: str, shape: str) -> str:
+    """The generator's existence question (QuestionText.existence)."""
+    return f"Is there {'an' if color == 'orange' else 'a'} {color} {shape} in the image?"
+
+
+def described_objects(description: str) -> set[tuple[str, str]]:
+    """(colour, shape) pairs named by a description ("A red circle, a blue square and a green star.")."""
+    out = set()
+    for part in description.rstrip(".").replace(" and ", ", ").split(", "):
+        words = part.split()
+        if len(words) == 3 and words[1] in COLORS and words[2] in SHAPES:
+            out.add((words[1], words[2]))
+    return out
+
+
+def dense_existence(qa: list, rng: random.Random, k: int) -> list:
+    """Up to k extra existence questions for an image with a description: its present (colour, shape)
+    pairs (at most k / 2) and as many absent ones (half sharing a colour or a shape with a present
+    object, half any other), so one image answers many existence questions at once."""
+    desc = [a for kind, _, a in qa if kind == "describe"]
+    if not desc or k <= 0:
+        return []
+    present = described_objects(desc[0])
+    if not present:
+        return []
+    absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in present]
+    hard = [x for x in absent if any(x[0] == c or x[1] == s for c, s in present)]
+    pos = sorted(present)
+    rng.shuffle(pos)
+    pos = pos[:k // 2]
+    rng.shuffle(hard)
+    rng.shuffle(absent)
+    neg: list = []
+    for x in hard[:(len(pos) + 1) // 2] + absent:
+        if len(neg) >= len(pos):
+            break
+        if x not in neg:
+            neg.append(x)
+    return [("existence", existence_text(c, s), "Yes") for c, s in pos] + \
+        [("existence", existence_text(c, s), "No") for c, s in neg]
+
+
+def branched(enc: Encoder, qa: list, rng: random.Random, turns: int,
+             describe_turn: bool = False, dense: int = 0) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """One image, several questions, each asked as if alone: the shared prefix (<s>, system prompt,
+    "USER:" and the image tokens) and then one branch per question (the rest of the single-turn prompt,
+    the answer and </s>). Returns ids, labels (-100 outside answers), answer index (-1 outside answers,
+    else the branch), position ids (each branch continues the prefix's positions, as it would alone) and
+    segment (0 for the prefix, b + 1 for branch b). With `branch_mask` a branch sees the prefix and
+    itself only, so every answer is the single-turn prediction and none can be read off another turn's
+    question or answer (in a multi-turn conversation, "Is the circle red? Yes" gives away "Is the
+    circle blue?")."""
+    extra = dense_existence(qa, rng, dense)
+    description = [x for x in qa if x[0] == "describe"][:1] if describe_turn else []
+    qa = [x for x in qa if x[0] != "describe"]
+    rng.shuffle(qa)
+    qa = qa[:turns]
+    seen = {q for _, q, _ in qa}
+    qa += [x for x in extra if x[1] not in seen] + description
+    ids: list[int] = []
+    labels: list[int] = []
+    turn: list[int] = []
+    pos: list[int] = []
+    seg: list[int] = []
+    for b, (kind, q, a) in enumerate(qa):
+        if kind != "describe" and rng.random() < 0.5:
+            q = q + SUFFIX
+        p = enc.first_turn(q)
+        k = p.index(enc.image_id) + N_IMAGE  # the prefix ends with the last image token
+        if b == 0:
+            ids += p[:k]
+            labels += [-100] * k
+            turn += [-1] * k
+            pos += list(range(k))
+            seg += [0] * k
+        assert ids[:k] == p[:k], q
+        ans = enc.answer(prompt(q), a)
+        part = p[k:] + ans
+        ids += part
+        labels += [-100] * (len(p) - k) + ans
+        turn += [-1] * (len(p) - k) + [b] * len(ans)
+        pos += list(range(k, k + len(part)))
+        seg += [b + 1] * len(part)
+    return ids, labels, turn, pos, seg
+
+
+def branch_mask(segs: list[list[int]], T: int) -> torch.Tensor:
+    """Boolean attention mask [B, 1, T, T] (True: may attend): causal, and a branch token sees the
+    prefix (segment 0) and its own branch only; a padding position sees itself (no empty rows)."""
+    B = len(segs)
+    s = torch.full((B, T), -1, dtype=torch.long)
+    for b, x in enumerate(segs):
+        s[b, :len(x)] = torch.tensor(x)
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    same = (s[:, :, None] == s[:, None, :]) | (s[:, None, :] == 0)
+    m = causal[None] & same & (s[:, :, None] >= 0)
+    m |= torch.eye(T, dtype=torch.bool)[None]
+    return m[:, None]
+
+
 def pad_batch(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-padded input ids [B, T] and their attention mask."""
     T = max(len(x) for x in seqs)
@@ -349,21 +453,31 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             cursor = 0
         idx = order[cursor:cursor + bs]
         cursor += bs
-        seqs = [conversation(enc, qas[i], rng, args.turns, caption, args.describe_turn) for i in idx]
-        ids, att = pad_batch([x for x, _, _ in seqs], pad)
+        extra = {}
+        if args.branches and not caption:
+            seqs = [branched(enc, qas[i], rng, args.turns, args.describe_turn, args.dense_existence) for i in idx]
+            ids, _ = pad_batch([x[0] for x in seqs], pad)
+            extra["position_ids"] = torch.zeros(ids.shape, dtype=torch.long)
+            for b, x in enumerate(seqs):
+                extra["position_ids"][b, :len(x[3])] = torch.tensor(x[3])
+            att = branch_mask([x[4] for x in seqs], ids.shape[1])
+        else:
+            seqs = [conversation(enc, qas[i], rng, args.turns, caption, args.describe_turn) for i in idx]
+            ids, att = pad_batch([x[0] for x in seqs], pad)
         lab = torch.full(ids.shape, -100, dtype=torch.long)
-        for b, (_, y, _) in enumerate(seqs):
-            lab[b, :len(y)] = torch.tensor(y)
+        for b, x in enumerate(seqs):
+            lab[b, :len(x[1])] = torch.tensor(x[1])
         if args.weighting == "answer":  # per-token weight 1 / (tokens of its answer)
             wt = torch.zeros(ids.shape, dtype=torch.float32)
             answers = 0
-            for b, (_, _, tn) in enumerate(seqs):
+            for b, x in enumerate(seqs):
+                tn = x[2]
                 sizes = collections.Counter(t for t in tn if t >= 0)
                 answers += len(sizes)
                 wt[b, :len(tn)] = torch.tensor([1.0 / sizes[t] if t >= 0 else 0.0 for t in tn])
         px = pixel_values(images[np.array(idx)])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            out = model(input_ids=ids, pixel_values=px, attention_mask=att)
+            out = model(input_ids=ids, pixel_values=px, attention_mask=att, **extra)
             logits = out.logits.float()
             ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100,
                                  reduction="none")
@@ -485,6 +599,42 @@ def quick_accuracy(model, enc: Encoder, held: Path, n: int, batch: int = 32) -> 
     return {k: round(100 * sum(v) / len(v), 2) for k, v in sorted(by.items())}
 
 
+@torch.no_grad()
+def check_branches(tokenizer_json: Path, tolerance: float = 1e-5) -> float:
+    """--check-branches: a randomly initialised model (the shipped spec, fp32, random pixels) must give
+    every branch of a branched sequence the logits of the same question asked alone (prefix + branch,
+    a plain causal run); returns the largest difference and raises past `tolerance`."""
+    enc = Encoder(tokenizer_json)
+    model = LlavaForConditionalGeneration(build_config(enc.tok.get_vocab_size(with_added_tokens=True), enc.image_id,
+                                                       enc.tok.token_to_id("<pad>"))).eval()
+    qas = [[("existence", existence_text("red", "circle"), "Yes"), ("attribute", "Is the circle blue?", "No"),
+            ("count", "How many objects are in the image?", "2"),
+            ("describe", "What objects are in the image?", "A red circle and an orange star.")],
+           [("relation", "Is the star to the left of the square?", "No"),
+            ("describe", "What objects are in the image?", "A green square and a yellow star.")]]
+    rng = random.Random(0)
+    seqs = [branched(enc, qa, rng, 8, describe_turn=True, dense=4) for qa in qas]
+    ids, _ = pad_batch([x[0] for x in seqs], enc.tok.token_to_id("<pad>"))
+    pos = torch.zeros(ids.shape, dtype=torch.long)
+    for b, x in enumerate(seqs):
+        pos[b, :len(x[3])] = torch.tensor(x[3])
+    px = torch.randn(len(qas), 3, IMAGE_SIZE, IMAGE_SIZE)
+    logits = model(input_ids=ids, pixel_values=px, attention_mask=branch_mask([x[4] for x in seqs], ids.shape[1]),
+                   position_ids=pos).logits
+    worst, branches = 0.0, 0
+    for b, x in enumerate(seqs):
+        seg = torch.tensor(x[4])
+        for s in range(1, int(seg.max()) + 1):
+            keep = ((seg == 0) | (seg == s)).nonzero().flatten()
+            alone = model(input_ids=torch.tensor(x[0])[keep][None], pixel_values=px[b:b + 1]).logits[0]
+            worst = max(worst, (alone - logits[b, keep]).abs().max().item())
+            branches += 1
+    log(f"branches: {branches} branches, largest |logit difference| from the question asked alone {worst:.2e}")
+    if worst > tolerance:
+        raise SystemExit(f"branched sequences differ from single-turn runs by {worst} (> {tolerance})")
+    return worst
+
+
 def accuracy(answers: list[dict]) -> dict:
     by: dict[str, list[int]] = collections.defaultdict(list)
     for a in answers:
@@ -528,12 +678,21 @@ def main(argv=None) -> int:
                     help="the patch probe's classes: shape and colour apart, or the (colour, shape) pair")
     ap.add_argument("--describe-turn", action="store_true",
                     help="end every conversation with the description turn (\"What objects are in the image?\"), when the image has one")
+    ap.add_argument("--branches", action="store_true",
+                    help="each question of an image is its own single-turn branch after the shared prefix (system prompt and "
+                         "image): a branch sees the prefix and itself only, so no answer can be read off another question")
+    ap.add_argument("--dense-existence", type=int, default=0, metavar="K",
+                    help="with --branches: up to K more existence branches per described image (every present colour-shape "
+                         "pair and as many absent ones, half of them sharing a colour or a shape with a present object)")
     ap.add_argument("--weighting", choices=["answer", "token"], default="token",
                     help="loss weighting: every answer token the same (default, the shipped model) or every answer the same (the same loss unless a turn has a multi-token answer, i.e. the description, which only --turns 8 or --describe-turn reach)")
     ap.add_argument("--quick-eval", type=int, default=0, metavar="N",
                     help="after training, the first-token accuracy on N held-out questions (teacher-forced, batched; for pilots)")
     ap.add_argument("--eval-every", type=int, default=0, metavar="S", help="also every S steps, the quick accuracy (on --quick-eval questions, else 400; the run goes on)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--check-branches", action="store_true",
+                    help="check that --branches gives every question the logits it has alone (random weights; the "
+                         "shipped tokenizer) and exit")
     ap.add_argument("--eval-only", action="store_true", help="skip training; evaluate the checkpoint in --out")
     args = ap.parse_args(argv)
 
@@ -545,6 +704,9 @@ def main(argv=None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
 
+    if args.check_branches:
+        check_branches(args.out / "tokenizer.json")
+        return 0
     exe = build_swift(args.clvs_trace)
     train_dir, held = make_data(exe, args.work, args.train_images, 1000)
     qas = [json.loads(l)["qa"] for l in open(train_dir / "qa.jsonl")]
