@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Decoder pilots for the shapes model: is the language model's read-out of the image the bottleneck?
+
+The vision tower is replaced by perfect image features: every patch gets the one-hot shape, colour and
+(colour, shape) pair of the generator's patch labels (`patches.u8`, written by `clvs-trace synth train
+--patch 14`). Whatever the decoder still fails to learn, it fails for its own reasons. Two set-ups:
+
+* `--mode llava` (default): the shapes model's Llama decoder and projector (`train_shapes_model.py`'s
+  config), the exact LLaVA-1.5 prompt and the training script's sequence builders (multi-turn, or
+  `--branches` with `--dense-existence`); `--only KIND` keeps one question kind, `--no-system` drops
+  the system prompt (a diagnostic: the runtime's prompt always has it).
+* `--mode minimal`: existence questions only, as a bare sequence [64 patch tokens, Is there a <colour>
+  <shape> in the image? ASSISTANT:] -> Yes/No, with a small Llama (`--layers`); `--merged` gives the
+  (colour, shape) pair one token instead of two words.
+
+Both train with AdamW (warm-up, then cosine in llava mode, constant in minimal mode) and report the
+teacher-forced first answer token's accuracy on the questions of the last `--held-back` training
+images, which are kept out of training. Python only, one thread by default; no Swift needed once the
+training data exist (run train_shapes_model.py once, or `clvs-trace synth train --seed 1000 --images
+60000 --questions 8 --patch 14 --out DIR`).
+
+    python3 Tests/ShapesModel/decoder_pilot.py --data /tmp/clvs-shapes-work/train-1000-60000 --branches --turns 8
+    python3 Tests/ShapesModel/decoder_pilot.py --data ... --mode minimal --batch 256
+
+Results of 2026-12-04 are in the README (shapes model section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[0] / "ModelsTests" / "Fixtures"))
+import train_shapes_model as tsm  # noqa: E402
+
+from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
+
+N_FEATURES = (tsm.N_SHAPES + 1) + (tsm.N_COLORS + 1) + (tsm.N_SHAPES * tsm.N_COLORS + 1)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def load(data: Path) -> tuple[list, np.ndarray]:
+    """The training conversations (qa.jsonl) and patch labels [images, patches, (shape, colour)]."""
+    qa_file, patch_file = data / "qa.jsonl", data / "patches.u8"
+    for f in (qa_file, patch_file):
+        if not f.exists():
+            raise SystemExit(f"{f}: missing (make the training data first, see --help)")
+    qas = [json.loads(line)["qa"] for line in open(qa_file)]
+    raw = np.fromfile(patch_file, dtype=np.uint8)
+    if raw.size != len(qas) * tsm.N_IMAGE * 2:
+        raise SystemExit(f"{patch_file}: {raw.size} bytes, expected {len(qas)} images x {tsm.N_IMAGE} patches x 2")
+    return qas, raw.reshape(len(qas), tsm.N_IMAGE, 2).astype(np.int64)
+
+
+def oracle_features(labels: np.ndarray) -> torch.Tensor:
+    """[B, P, 2] patch labels -> [B, P, N_FEATURES] one-hot shape, colour and (colour, shape) pair."""
+    p = torch.from_numpy(labels)
+    s, c = p[..., 0], p[..., 1]
+    pair = torch.where(s > 0, 1 + (s - 1) * tsm.N_COLORS + (c - 1), torch.zeros_like(s))
+    return torch.cat([F.one_hot(s, tsm.N_SHAPES + 1), F.one_hot(c, tsm.N_COLORS + 1),
+                      F.one_hot(pair, tsm.N_SHAPES * tsm.N_COLORS + 1)], -1).float()
+
+
+def lr_at(args, step: int) -> float:
+    warm = min(1.0, (step + 1) / args.warmup)
+    if args.mode == "minimal":
+        return args.lr * warm
+    return args.lr * warm * (0.5 * (1 + math.cos(math.pi * step / args.steps)) * 0.95 + 0.05)
+
+
+def run_llava(args, qas: list, labels: np.ndarray) -> None:
+    if args.no_system:
+        tsm.SYSTEM_PROMPT = ""
+    if args.only:
+        # keep the description too: --dense-existence derives its questions from it
+        qas = [[x for x in qa if x[0] in (args.only, "describe")] for qa in qas]
+    enc = tsm.Encoder(args.tokenizer)
+    pad = enc.tok.token_to_id("<pad>")
+    config = tsm.build_config(enc.tok.get_vocab_size(with_added_tokens=True), enc.image_id, pad)
+    model = tsm.LlavaForConditionalGeneration(config)
+    width = config.vision_config.hidden_size
+
+    def embeds(ids: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+        e = model.model.get_input_embeddings()(ids)
+        img = model.model.multi_modal_projector(F.pad(oracle_features(labels[idx]), (0, width - N_FEATURES)))
+        mask = (ids == enc.image_id)[..., None].expand_as(e)
+        return e.masked_scatter(mask, img.to(e.dtype).reshape(-1))
+
+    held = list(range(len(qas) - args.held_back, len(qas)))
+    pool = [i for i in range(len(qas) - args.held_back) if any(k != "describe" for k, _, _ in qas[i])]
+    rows = []  # the first question (not the description) of every held-back image
+    for i in held:
+        first = [(k, q, a) for k, q, a in qas[i] if k != "describe"][:1]
+        rows += [(i, *x) for x in first]
+
+    @torch.no_grad()
+    def evaluate() -> dict:
+        model.eval()
+        by: dict[str, list[int]] = collections.defaultdict(list)
+        for s in range(0, len(rows), 50):
+            part = rows[s:s + 50]
+            seqs = [enc.first_turn(q) for _, _, q, _ in part]
+            ids, att = tsm.pad_batch(seqs, pad)
+            logits = model(inputs_embeds=embeds(ids, np.array([r[0] for r in part])), attention_mask=att).logits
+            for b, (_, kind, q, a) in enumerate(part):
+                ok = int(logits[b, len(seqs[b]) - 1].argmax().item() == enc.answer(tsm.prompt(q), a)[0])
+                by[kind].append(ok)
+                by["all"].append(ok)
+        model.train()
+        return {k: round(100 * sum(v) / len(v), 1) for k, v in sorted(by.items())}
+
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    rng = random.Random(args.seed)
+    order = list(pool)
+    rng.shuffle(order)
+    cursor, history, answers, t0 = 0, [], [], time.time()
+    for step in range(args.steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(args, step)
+        if cursor + args.batch > len(order):
+            rng.shuffle(order)
+            cursor = 0
+        idx = order[cursor:cursor + args.batch]
+        cursor += args.batch
+        extra = {}
+        if args.branches:
+            seqs = [tsm.branched(enc, qas[i], rng, args.turns, False, args.dense_existence) for i in idx]
+            ids, _ = tsm.pad_batch([x[0] for x in seqs], pad)
+            pos = torch.zeros(ids.shape, dtype=torch.long)
+            for b, x in enumerate(seqs):
+                pos[b, :len(x[3])] = torch.tensor(x[3])
+            att, extra["position_ids"] = tsm.branch_mask([x[4] for x in seqs], ids.shape[1]), pos
+        else:
+            seqs = [tsm.conversation(enc, qas[i], rng, args.turns) for i in idx]
+            ids, att = tsm.pad_batch([x[0] for x in seqs], pad)
+        lab = torch.full(ids.shape, -100, dtype=torch.long)
+        for b, x in enumerate(seqs):
+            lab[b, :len(x[1])] = torch.tensor(x[1])
+        answers.append(sum(len({t for t in x[2] if t >= 0}) for x in seqs))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            logits = model(inputs_embeds=embeds(ids, np.array(idx)), attention_mask=att, **extra).logits.float()
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        history.append(loss.item())
+        if (step + 1) % args.log_every == 0:
+            log(f"step {step + 1} loss {np.mean(history[-args.log_every:]):.4f} questions/step "
+                f"{np.mean(answers[-args.log_every:]):.0f} {(time.time() - t0) / (step + 1):.2f}s/step")
+        if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
+            log(f"step {step + 1} held-back first-token accuracy {evaluate()}")
+
+
+def run_minimal(args, qas: list, labels: np.ndarray) -> None:
+    rows = []  # (image, colour index, shape index, answer is yes)
+    for i, qa in enumerate(qas):
+        for kind, q, a in qa:
+            if kind == "existence":
+                words = q.rstrip("?").split()
+                rows.append((i, tsm.COLORS.index(words[3]), tsm.SHAPES.index(words[4]), a == "Yes"))
+    cut = len(qas) - args.held_back
+    train, held = [r for r in rows if r[0] < cut], [r for r in rows if r[0] >= cut]
+    # vocabulary: 0-6 "Is there a in the image? ASSISTANT:", colours, shapes, pairs, No, Yes
+    IS, THERE, A, IN, THE, IMAGE, ASSISTANT = range(7)
+    colour0, shape0 = 7, 7 + tsm.N_COLORS
+    pair0 = shape0 + tsm.N_SHAPES
+    no = pair0 + tsm.N_COLORS * tsm.N_SHAPES
+    yes = no + 1
+    config = LlamaConfig(vocab_size=yes + 1, hidden_size=args.hidden, num_hidden_layers=args.layers,
+                         num_attention_heads=args.hidden // 32, num_key_value_heads=args.hidden // 32,
+                         intermediate_size=512, max_position_embeddings=256)
+    model = LlamaForCausalLM(config)
+    proj = torch.nn.Linear(N_FEATURES, args.hidden)
+    params = list(model.parameters()) + list(proj.parameters())
+
+    def batch(part: list) -> tuple[torch.Tensor, torch.Tensor]:
+        img = proj(oracle_features(labels[np.array([r[0] for r in part])]))
+        words = [[IS, THERE, A] + ([pair0 + c * tsm.N_SHAPES + s] if args.merged else [colour0 + c, shape0 + s])
+                 + [IN, THE, IMAGE, ASSISTANT] for _, c, s, _ in part]
+        x = torch.cat([img, model.model.embed_tokens(torch.tensor(words))], 1)
+        return x, torch.tensor([yes if r[3] else no for r in part])
+
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    rng, history, t0 = random.Random(args.seed), [], time.time()
+    for step in range(args.steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(args, step)
+        x, y = batch(rng.sample(train, args.batch))
+        loss = F.cross_entropy(model(inputs_embeds=x).logits[:, -1], y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        history.append(loss.item())
+        if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
+            with torch.no_grad():
+                x, y = batch(held[:1000])
+                last = model(inputs_embeds=x).logits[:, -1]
+                pred = torch.where(last[:, yes] > last[:, no], yes, no)
+            log(f"step {step + 1} ({(step + 1) * args.batch} questions) loss {np.mean(history[-args.eval_every:]):.3f} "
+                f"held-back accuracy {100 * (pred == y).float().mean().item():.1f} "
+                f"(always-no {100 * (y == no).float().mean().item():.1f}) {(time.time() - t0) / (step + 1):.2f}s/step")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path("/tmp/clvs-shapes-work/train-1000-60000"),
+                    help="training data with patch labels (qa.jsonl, patches.u8)")
+    ap.add_argument("--tokenizer", type=Path, default=tsm.REPO / "Sources" / "clvs-trace" / "Resources" / "default-model" / "tokenizer.json")
+    ap.add_argument("--mode", choices=["llava", "minimal"], default="llava")
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=12, help="images per step (llava) or questions per step (minimal)")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=None, help="default: 200 (llava), 100 (minimal)")
+    ap.add_argument("--held-back", type=int, default=1000, help="last training images kept out for the accuracy")
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--turns", type=int, default=8, help="llava: questions per image")
+    ap.add_argument("--branches", action="store_true", help="llava: every question its own branch (train_shapes_model.py --branches)")
+    ap.add_argument("--dense-existence", type=int, default=0, metavar="K", help="llava, with --branches: K more existence questions per image")
+    ap.add_argument("--only", choices=["existence", "attribute", "relation", "count"], help="llava: one question kind only")
+    ap.add_argument("--no-system", action="store_true", help="llava: no system prompt (diagnostic)")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="llava: bf16 autocast")
+    ap.add_argument("--layers", type=int, default=2, help="minimal: decoder layers")
+    ap.add_argument("--hidden", type=int, default=192, help="minimal: hidden size (a multiple of 32)")
+    ap.add_argument("--merged", action="store_true", help="minimal: the (colour, shape) pair is one token")
+    args = ap.parse_args(argv)
+    if args.warmup is None:
+        args.warmup = 100 if args.mode == "minimal" else 200
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    qas, labels = load(args.data)
+    (run_minimal if args.mode == "minimal" else run_llava)(args, qas, labels)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
