@@ -223,6 +223,15 @@ def dense_existence(qa: list, rng: random.Random, k: int) -> list:
         [("existence", existence_text(c, s), "No") for c, s in neg]
 
 
+def existence_first(qa: list, dense: int) -> list:
+    """An image's existence questions (and its description, from which `dense` > 0 draws more), for the
+    existence stage of --existence-steps; the image's questions unchanged if that would leave none."""
+    kept = [x for x in qa if x[0] in ("existence", "describe")]
+    if any(k == "existence" for k, _, _ in kept) or (dense > 0 and dense_existence(kept, random.Random(0), dense)):
+        return kept
+    return qa
+
+
 def branched(enc: Encoder, qa: list, rng: random.Random, turns: int,
              describe_turn: bool = False, dense: int = 0) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
     """One image, several questions, each asked as if alone: the shared prefix (<s>, system prompt,
@@ -454,15 +463,19 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         idx = order[cursor:cursor + bs]
         cursor += bs
         extra = {}
+        if step < args.existence_steps and not caption:  # the existence stage (--existence-steps)
+            stage_qas = [existence_first(qas[i], args.dense_existence if args.branches else 0) for i in idx]
+        else:
+            stage_qas = [qas[i] for i in idx]
         if args.branches and not caption:
-            seqs = [branched(enc, qas[i], rng, args.turns, args.describe_turn, args.dense_existence) for i in idx]
+            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence) for qa in stage_qas]
             ids, _ = pad_batch([x[0] for x in seqs], pad)
             extra["position_ids"] = torch.zeros(ids.shape, dtype=torch.long)
             for b, x in enumerate(seqs):
                 extra["position_ids"][b, :len(x[3])] = torch.tensor(x[3])
             att = branch_mask([x[4] for x in seqs], ids.shape[1])
         else:
-            seqs = [conversation(enc, qas[i], rng, args.turns, caption, args.describe_turn) for i in idx]
+            seqs = [conversation(enc, qa, rng, args.turns, caption, args.describe_turn) for qa in stage_qas]
             ids, att = pad_batch([x[0] for x in seqs], pad)
         lab = torch.full(ids.shape, -100, dtype=torch.long)
         for b, x in enumerate(seqs):
@@ -684,6 +697,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dense-existence", type=int, default=0, metavar="K",
                     help="with --branches: up to K more existence branches per described image (every present colour-shape "
                          "pair and as many absent ones, half of them sharing a colour or a shape with a present object)")
+    ap.add_argument("--existence-steps", type=int, default=0, metavar="N",
+                    help="the first N question-stage steps ask existence questions only (with --dense-existence, more of "
+                         "them per image), then every kind; 0: every kind from the start")
     ap.add_argument("--weighting", choices=["answer", "token"], default="token",
                     help="loss weighting: every answer token the same (default, the shipped model) or every answer the same (the same loss unless a turn has a multi-token answer, i.e. the description, which only --turns 8 or --describe-turn reach)")
     ap.add_argument("--quick-eval", type=int, default=0, metavar="N",
