@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
-One command, from the repository root (about 45 minutes on 2 CPU cores; see training_report.json):
+One command, from the repository root (43 minutes on the 2-core machine of training_report.json,
+about 80 on a 2-vCPU Zen 4):
 
     python3 Tests/ShapesModel/train_shapes_model.py
 
