@@ -71,7 +71,7 @@ def oracle_features(labels: np.ndarray) -> torch.Tensor:
     """[B, P, 2] patch labels -> [B, P, N_FEATURES] one-hot shape, colour and (colour, shape) pair."""
     p = torch.from_numpy(labels)
     s, c = p[..., 0], p[..., 1]
-    pair = torch.where(s > 0, 1 + (s - 1) * tsm.N_COLORS + (c - 1), torch.zeros_like(s))
+    pair = tsm.pair_class(s, c)
     return torch.cat([F.one_hot(s, tsm.N_SHAPES + 1), F.one_hot(c, tsm.N_COLORS + 1),
                       F.one_hot(pair, tsm.N_SHAPES * tsm.N_COLORS + 1)], -1).float()
 
@@ -137,20 +137,11 @@ def run_llava(args, qas: list, labels: np.ndarray) -> None:
             cursor = 0
         idx = order[cursor:cursor + args.batch]
         cursor += args.batch
-        extra = {}
         if args.branches:
             seqs = [tsm.branched(enc, qas[i], rng, args.turns, False, args.dense_existence) for i in idx]
-            ids, _ = tsm.pad_batch([x[0] for x in seqs], pad)
-            pos = torch.zeros(ids.shape, dtype=torch.long)
-            for b, x in enumerate(seqs):
-                pos[b, :len(x[3])] = torch.tensor(x[3])
-            att, extra["position_ids"] = tsm.branch_mask([x[4] for x in seqs], ids.shape[1]), pos
         else:
             seqs = [tsm.conversation(enc, qas[i], rng, args.turns) for i in idx]
-            ids, att = tsm.pad_batch([x[0] for x in seqs], pad)
-        lab = torch.full(ids.shape, -100, dtype=torch.long)
-        for b, x in enumerate(seqs):
-            lab[b, :len(x[1])] = torch.tensor(x[1])
+        ids, att, extra, lab = tsm.batch_tensors(seqs, pad, args.branches)
         answers.append(sum(len({t for t in x[2] if t >= 0}) for x in seqs))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = model(inputs_embeds=embeds(ids, np.array(idx)), attention_mask=att, **extra).logits.float()

@@ -228,7 +228,8 @@ def existence_first(qa: list, dense: int) -> list:
     """An image's existence questions (and its description, from which `dense` > 0 draws more), for the
     existence stage of --existence-steps; the image's questions unchanged if that would leave none."""
     kept = [x for x in qa if x[0] in ("existence", "describe")]
-    if any(k == "existence" for k, _, _ in kept) or (dense > 0 and dense_existence(kept, random.Random(0), dense)):
+    # dense_existence adds questions when k // 2 >= 1 and the description names an object
+    if any(k == "existence" for k, _, _ in kept) or (dense >= 2 and any(k == "describe" and described_objects(a) for k, _, a in kept)):
         return kept
     return qa
 
@@ -289,6 +290,22 @@ def branch_mask(segs: list[list[int]], T: int) -> torch.Tensor:
     m = causal[None] & same & (s[:, :, None] >= 0)
     m |= torch.eye(T, dtype=torch.bool)[None]
     return m[:, None]
+
+
+def batch_tensors(seqs: list, pad: int, branches: bool) -> tuple[torch.Tensor, torch.Tensor, dict, torch.Tensor]:
+    """Input ids, attention mask, extra model inputs (position ids for branches) and labels of a batch
+    of `conversation` (branches False) or `branched` (True) sequences."""
+    ids, att = pad_batch([x[0] for x in seqs], pad)
+    extra = {}
+    if branches:
+        extra["position_ids"] = torch.zeros(ids.shape, dtype=torch.long)
+        for b, x in enumerate(seqs):
+            extra["position_ids"][b, :len(x[3])] = torch.tensor(x[3])
+        att = branch_mask([x[4] for x in seqs], ids.shape[1])
+    lab = torch.full(ids.shape, -100, dtype=torch.long)
+    for b, x in enumerate(seqs):
+        lab[b, :len(x[1])] = torch.tensor(x[1])
+    return ids, att, extra, lab
 
 
 def pad_batch(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -363,13 +380,18 @@ def patch_probe(kind: str = "separate") -> torch.nn.ModuleDict:
     return torch.nn.ModuleDict({"shape": torch.nn.Linear(vh, N_SHAPES + 1), "color": torch.nn.Linear(vh, N_COLORS + 1)})
 
 
+def pair_class(shape: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
+    """Patch labels -> the (colour, shape) class: 0 for background, else 1 + (shape - 1) * colours + (colour - 1)."""
+    return torch.where(shape > 0, 1 + (shape - 1) * N_COLORS + (colour - 1), torch.zeros_like(shape))
+
+
 def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray,
                accuracy: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Cross-entropy of the probe on features x [B, P, H] against patch labels [B, P, 2] and, with
     `accuracy`, the fraction of object (non-background) patches whose shape and colour are both right."""
     pl = torch.from_numpy(labels.astype(np.int64))
-    if "combo" in aux:  # class 0: background; 1 + (shape - 1) * colours + (colour - 1) otherwise
-        target = torch.where(pl[..., 0] > 0, 1 + (pl[..., 0] - 1) * N_COLORS + (pl[..., 1] - 1), torch.zeros_like(pl[..., 0]))
+    if "combo" in aux:
+        target = pair_class(pl[..., 0], pl[..., 1])
         logits = aux["combo"](x)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
         if not accuracy:
@@ -463,24 +485,16 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             cursor = 0
         idx = order[cursor:cursor + bs]
         cursor += bs
-        extra = {}
         if step < args.existence_steps and not caption:  # the existence stage (--existence-steps)
             stage_qas = [existence_first(qas[i], args.dense_existence if args.branches else 0) for i in idx]
         else:
             stage_qas = [qas[i] for i in idx]
-        if args.branches and not caption:
+        branches = args.branches and not caption
+        if branches:
             seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence) for qa in stage_qas]
-            ids, _ = pad_batch([x[0] for x in seqs], pad)
-            extra["position_ids"] = torch.zeros(ids.shape, dtype=torch.long)
-            for b, x in enumerate(seqs):
-                extra["position_ids"][b, :len(x[3])] = torch.tensor(x[3])
-            att = branch_mask([x[4] for x in seqs], ids.shape[1])
         else:
             seqs = [conversation(enc, qa, rng, args.turns, caption, args.describe_turn) for qa in stage_qas]
-            ids, att = pad_batch([x[0] for x in seqs], pad)
-        lab = torch.full(ids.shape, -100, dtype=torch.long)
-        for b, x in enumerate(seqs):
-            lab[b, :len(x[1])] = torch.tensor(x[1])
+        ids, att, extra, lab = batch_tensors(seqs, pad, branches)
         if args.weighting == "answer":  # per-token weight 1 / (tokens of its answer)
             wt = torch.zeros(ids.shape, dtype=torch.float32)
             answers = 0
