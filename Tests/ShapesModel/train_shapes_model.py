@@ -224,6 +224,62 @@ def dense_existence(qa: list, rng: random.Random, k: int) -> list:
         [("existence", existence_text(c, s), "No") for c, s in neg]
 
 
+RELATION_TEXT = {
+    "left": "Is the {} to the left of the {}?",
+    "above": "Is the {} above the {}?",
+    "touching": "Is the {} touching the {}?",
+}
+
+
+def parse_relation(question: str) -> tuple[str, str, str] | None:
+    """(type, first shape, second shape) of one of the generator's relation questions
+    (QuestionText.left/above/touching), else None."""
+    for kind, text in RELATION_TEXT.items():
+        head, tail = text.split("{}", 1)
+        middle, end = tail.split("{}", 1)
+        if question.startswith(head) and question.endswith(end):
+            a, sep, b = question[len(head):len(question) - len(end)].partition(middle)
+            if sep and a in SHAPES and b in SHAPES:
+                return kind, a, b
+    return None
+
+
+def dense_relation(qa: list, rng: random.Random, k: int) -> list:
+    """Up to k extra relation questions for an image, each with an exact answer: the mirror of every
+    relation question the image has (a left of b / a above b swap the answer when the order swaps,
+    touching keeps it: the generator's margin is symmetric), and "Is the A to the left of the B?" for
+    pairs of described objects, in both orders (the description lists the objects by the x of their
+    centres; shapes are unique in a scene). A pair closer than the generator's margin, which it never
+    asks about, is then still answered by the order of the centres. Both orders of one pair in one
+    image make the words' order, not the pair, decide the answer."""
+    if k <= 0:
+        return []
+    out: list = []
+    for kind, q, a in qa:
+        r = parse_relation(q) if kind == "relation" else None
+        if r is not None:
+            t, x, y = r
+            flip = {"Yes": "No", "No": "Yes"}[a] if t != "touching" else a
+            out.append(("relation", RELATION_TEXT[t].format(y, x), flip))
+    desc = [a for kind, _, a in qa if kind == "describe"]
+    if desc:
+        names = [part.split()[-1] for part in desc[0].rstrip(".").replace(" and ", ", ").split(", ")]
+        if len(names) == len(set(names)) and all(n in SHAPES for n in names):
+            pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
+            rng.shuffle(pairs)
+            for x, y in pairs:
+                out += [("relation", RELATION_TEXT["left"].format(x, y), "Yes"),
+                        ("relation", RELATION_TEXT["left"].format(y, x), "No")]
+    asked = {q for _, q, _ in qa}
+    seen: set = set()
+    kept = []
+    for x in out:
+        if x[1] not in asked and x[1] not in seen:
+            seen.add(x[1])
+            kept.append(x)
+    return kept[:k]
+
+
 def existence_first(qa: list, dense: int) -> list:
     """An image's existence questions (and its description, from which `dense` > 0 draws more), for the
     existence stage of --existence-steps; the image's questions unchanged if that would leave none."""
@@ -234,8 +290,8 @@ def existence_first(qa: list, dense: int) -> list:
     return qa
 
 
-def branched(enc: Encoder, qa: list, rng: random.Random, turns: int,
-             describe_turn: bool = False, dense: int = 0) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_turn: bool = False, dense: int = 0,
+             dense_rel: int = 0) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
     """One image, several questions, each asked as if alone: the shared prefix (<s>, system prompt,
     "USER:" and the image tokens) and then one branch per question (the rest of the single-turn prompt,
     the answer and </s>). Returns ids, labels (-100 outside answers), answer index (-1 outside answers,
@@ -244,7 +300,7 @@ def branched(enc: Encoder, qa: list, rng: random.Random, turns: int,
     itself only, so every answer is the single-turn prediction and none can be read off another turn's
     question or answer (in a multi-turn conversation, "Is the circle red? Yes" gives away "Is the
     circle blue?")."""
-    extra = dense_existence(qa, rng, dense)
+    extra = dense_existence(qa, rng, dense) + dense_relation(qa, rng, dense_rel)
     description = [x for x in qa if x[0] == "describe"][:1] if describe_turn else []
     qa = [x for x in qa if x[0] != "describe"]
     rng.shuffle(qa)
@@ -491,7 +547,9 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             stage_qas = [qas[i] for i in idx]
         branches = args.branches and not caption
         if branches:
-            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence) for qa in stage_qas]
+            dense_rel = args.dense_relation if step >= args.existence_steps else 0
+            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence, dense_rel)
+                    for qa in stage_qas]
         else:
             seqs = [conversation(enc, qa, rng, args.turns, caption, args.describe_turn) for qa in stage_qas]
         ids, att, extra, lab = batch_tensors(seqs, pad, branches)
@@ -712,6 +770,10 @@ def main(argv=None) -> int:
     ap.add_argument("--dense-existence", type=int, default=0, metavar="K",
                     help="with --branches: up to K more existence branches per described image (every present colour-shape "
                          "pair and as many absent ones, half of them sharing a colour or a shape with a present object)")
+    ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
+                    help="with --branches, after the existence stage: up to K more relation branches per image, with "
+                         "exact answers (the mirror of each relation question it has; left/right of described objects "
+                         "in both orders)")
     ap.add_argument("--existence-steps", type=int, default=0, metavar="N",
                     help="the first N question-stage steps ask existence questions only (with --dense-existence, more of "
                          "them per image), then every kind; 0: every kind from the start")
