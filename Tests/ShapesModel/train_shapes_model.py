@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
-One command, from the repository root (43 minutes on the 2-core machine of training_report.json,
-about 80 on a 2-vCPU Zen 4):
+One command, from the repository root (85 minutes for the shipped model, trained with --threads 1
+next to another run on a 2-vCPU Zen 4 machine; see training_report.json):
 
     python3 Tests/ShapesModel/train_shapes_model.py
 
@@ -21,10 +21,15 @@ What it does, all with fixed seeds:
    alone, with a linear probe naming the shape and colour on every patch (the generator's exact
    patch labels); optionally (--caption-steps, off by default: see the README) a caption stage on
    image -> description ("A red circle and a blue square.", objects left to right); (2) the whole
-   model on multi-turn LLaVA-1.5 conversations (the first turn is exactly the single-turn prompt the runtime builds; loss on the answers and
-   their </s> only) with the probe kept as an auxiliary loss (--aux-weight). The probe is a training
-   aid and not part of the checkpoint; attention is never supervised. AdamW with warm-up and
-   cosine decay in both stages;
+   model on LLaVA-1.5 questions about each image, asked as branches (--branches, the default: one
+   sequence per image, the shared prefix <s> + system prompt + image, then each question as if alone;
+   loss on the answers and their </s> only). The first --existence-steps (1,000) of its 3,000 steps of
+   12 images ask existence questions only, with --dense-existence 16 more per image (every present
+   (colour, shape) pair and as many absent ones, hard ones among them); then every kind, the dense
+   existence questions kept. The patch probe stays on as an auxiliary loss (--aux-weight). The probe
+   is a training aid and not part of the checkpoint; attention is never supervised. AdamW with
+   warm-up and cosine decay in every stage. (The recipe before 2026-12-04, six-turn conversations:
+   --no-branches --dense-existence 0 --existence-steps 0 --batch 24 --steps 4000);
 4. rounds the weights to fp16, saves the checkpoint in the llava-hf hub layout with its tokenizer and
    processor files into --out (default: the CLI's embedded default model), reloads it and answers every
    held-out question greedily with transformers (eager attention, fp32 from the fp16 weights);
@@ -738,8 +743,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "Sources" / "clvs-trace" / "Resources" / "default-model")
     ap.add_argument("--clvs-trace", help="a built clvs-trace binary (default: swift build -c release)")
     ap.add_argument("--train-images", type=int, default=60000)
-    ap.add_argument("--steps", type=int, default=4000)
-    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--turns", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=200)
@@ -750,7 +755,7 @@ def main(argv=None) -> int:
                     help="stage 1: steps of vision-tower pre-training on the patch labels (0: none, the shipped "
                          "model). Tried on 2026-12-04: 1800 steps (95%% of object patches named right) + 3000 "
                          "joint steps gave a worse model (held-out existence 53.9%%, attribute 50.3%%, relation "
-                         "58.2%%, count 89.7%%) than the shipped recipe")
+                         "58.2%%, count 89.7%%) than the recipe of the time (multi-turn, 4,000 steps of 24 images)")
     ap.add_argument("--vision-batch", type=int, default=64)
     ap.add_argument("--caption-steps", type=int, default=0,
                     help="caption stage before the question stage: steps on image -> description only (0: none)")
@@ -764,17 +769,17 @@ def main(argv=None) -> int:
                     help="the patch probe's classes: shape and colour apart, or the (colour, shape) pair")
     ap.add_argument("--describe-turn", action="store_true",
                     help="end every conversation with the description turn (\"What objects are in the image?\"), when the image has one")
-    ap.add_argument("--branches", action="store_true",
+    ap.add_argument("--branches", action=argparse.BooleanOptionalAction, default=True,
                     help="each question of an image is its own single-turn branch after the shared prefix (system prompt and "
                          "image): a branch sees the prefix and itself only, so no answer can be read off another question")
-    ap.add_argument("--dense-existence", type=int, default=0, metavar="K",
+    ap.add_argument("--dense-existence", type=int, default=16, metavar="K",
                     help="with --branches: up to K more existence branches per described image (every present colour-shape "
                          "pair and as many absent ones, half of them sharing a colour or a shape with a present object)")
     ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
                     help="with --branches, after the existence stage: up to K more relation branches per image, with "
                          "exact answers (the mirror of each relation question it has; left/right of described objects "
                          "in both orders)")
-    ap.add_argument("--existence-steps", type=int, default=0, metavar="N",
+    ap.add_argument("--existence-steps", type=int, default=1000, metavar="N",
                     help="the first N question-stage steps ask existence questions only (with --dense-existence, more of "
                          "them per image), then every kind; 0: every kind from the start")
     ap.add_argument("--weighting", choices=["answer", "token"], default="token",
