@@ -192,14 +192,20 @@ def existence_text(color: str, shape: str) -> str:
     return f"Is there {'an' if color == 'orange' else 'a'} {color} {shape} in the image?"
 
 
-def described_objects(description: str) -> set[tuple[str, str]]:
-    """(colour, shape) pairs named by a description ("A red circle, a blue square and a green star.")."""
-    out = set()
+def described_in_order(description: str) -> list[tuple[str, str]]:
+    """(colour, shape) pairs named by a description ("A red circle, a blue square and a green star."),
+    in its order (left to right: the generator sorts by the x of the centres)."""
+    out = []
     for part in description.rstrip(".").replace(" and ", ", ").split(", "):
         words = part.split()
         if len(words) == 3 and words[1] in COLORS and words[2] in SHAPES:
-            out.add((words[1], words[2]))
+            out.append((words[1], words[2]))
     return out
+
+
+def described_objects(description: str) -> set[tuple[str, str]]:
+    """The set of (colour, shape) pairs named by a description."""
+    return set(described_in_order(description))
 
 
 def dense_existence(qa: list, rng: random.Random, k: int) -> list:
@@ -268,8 +274,8 @@ def dense_relation(qa: list, rng: random.Random, k: int) -> list:
             out.append(("relation", RELATION_TEXT[t].format(y, x), flip))
     desc = [a for kind, _, a in qa if kind == "describe"]
     if desc:
-        names = [part.split()[-1] for part in desc[0].rstrip(".").replace(" and ", ", ").split(", ")]
-        if len(names) == len(set(names)) and all(n in SHAPES for n in names):
+        names = [shape for _, shape in described_in_order(desc[0])]
+        if len(names) == len(set(names)):
             pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
             rng.shuffle(pairs)
             for x, y in pairs:
