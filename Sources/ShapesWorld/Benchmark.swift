@@ -199,7 +199,8 @@ public struct ShapesBenchmark: Sendable {
 
 /// Training data: `images.u8` (N x H x W x 3 raw bytes), `patches.u8` (N x rows x columns x 2:
 /// `PatchLabels` for the model's patch size) and `qa.jsonl` (one line per image:
-/// `{"image": i, "qa": [[kind, question, answer], ...]}`), for the training script.
+/// `{"image": i, "qa": [[kind, question, answer], ...], "objects": [[shape, colour, centre x, centre y], ...]}`,
+/// objects in drawing order, centres in pixels), for the training script.
 public enum ShapesTrainingSet {
     public static func write(to directory: URL, seed: UInt64, images: Int, questionsPerImage: Int, patchSize: Int = 14,
                              parameters: WorldParameters = WorldParameters(), progress: ((Int, Int) -> Void)? = nil) throws {
@@ -235,7 +236,11 @@ public enum ShapesTrainingSet {
                         var g = SplitMix64.derived(seed: seed ^ 0x7A1_0000, UInt64(i) &+ 1)
                         let qs = TrainingQuestions.sample(SceneFacts(scene: sc, sampler: sampler), count: questionsPerImage, &g)
                         let items = qs.map { "[\"\($0.kind.rawValue)\", \(jsonString($0.text)), \(jsonString($0.answer))]" }
-                        qa[k] = "{\"image\": \(i), \"qa\": [\(items.joined(separator: ", "))]}\n"
+                        // Each object's shape, colour and centre (pixels, 0.01 px): what the relation answers are computed from.
+                        let objs = sc.objects.map {
+                            "[\(jsonString($0.shape.rawValue)), \(jsonString($0.color.rawValue)), \(String(format: "%.2f", $0.centerX)), \(String(format: "%.2f", $0.centerY))]"
+                        }
+                        qa[k] = "{\"image\": \(i), \"qa\": [\(items.joined(separator: ", "))], \"objects\": [\(objs.joined(separator: ", "))]}\n"
                     }
                 }
               }

@@ -301,8 +301,29 @@ def existence_first(qa: list, dense: int) -> list:
     return qa
 
 
+def open_questions(objects: list, rng: random.Random, k: int) -> list:
+    """Up to k open questions about an image's objects (training aids; the benchmark asks none): "What
+    color is the {shape}?" (its colour word, "none" for one shape that is absent) and "Where is the
+    {shape}?" ("column X, row Y": its centre's tenth of the width and of the height, 0-9 from the top
+    left). They name what the yes/no questions only test, so the decoder gets a gradient for finding an
+    object by its shape and reading its colour and place before it can compare them with the question's
+    words. `objects`: the training set's [shape, colour, centre x, centre y] rows."""
+    if k <= 0 or not objects:
+        return []
+    present = {shape for shape, _, _, _ in objects}
+    out = [("open", f"What color is the {shape}?", color) for shape, color, _, _ in objects]
+    out += [("open", f"Where is the {shape}?",
+             f"column {min(9, max(0, int(x * 10 / IMAGE_SIZE)))}, row {min(9, max(0, int(y * 10 / IMAGE_SIZE)))}")
+            for shape, _, x, y in objects]
+    absent = [shape for shape in SHAPES if shape not in present]
+    if absent:
+        out.append(("open", f"What color is the {rng.choice(absent)}?", "none"))
+    rng.shuffle(out)
+    return out[:k]
+
+
 def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_turn: bool = False, dense: int = 0,
-             dense_rel: int = 0) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+             dense_rel: int = 0, more: list | None = None) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
     """One image, several questions, each asked as if alone: the shared prefix (<s>, system prompt,
     "USER:" and the image tokens) and then one branch per question (the rest of the single-turn prompt,
     the answer and </s>). Returns ids, labels (-100 outside answers), answer index (-1 outside answers,
@@ -310,8 +331,8 @@ def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_tu
     segment (0 for the prefix, b + 1 for branch b). With `branch_mask` a branch sees the prefix and
     itself only, so every answer is the single-turn prediction and none can be read off another turn's
     question or answer (in a multi-turn conversation, "Is the circle red? Yes" gives away "Is the
-    circle blue?")."""
-    extra = dense_existence(qa, rng, dense) + dense_relation(qa, rng, dense_rel)
+    circle blue?"). `more`: further branches (the open questions), after the others."""
+    extra = dense_existence(qa, rng, dense) + dense_relation(qa, rng, dense_rel) + (more or [])
     description = [x for x in qa if x[0] == "describe"][:1] if describe_turn else []
     qa = [x for x in qa if x[0] != "describe"]
     rng.shuffle(qa)
@@ -514,7 +535,7 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
 
 
 def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, qas: list, args, held: Path,
-          aux: torch.nn.ModuleDict | None = None, caption: bool = False) -> dict:
+          aux: torch.nn.ModuleDict | None = None, caption: bool = False, objects: list | None = None) -> dict:
     """AdamW on the answer tokens' cross-entropy. With `aux` (the patch probe; --aux-weight > 0) the
     probe on the projector's input (the selected vision features, one per patch) keeps being trained
     to name the shape and colour on each patch; it speeds up grounding and is not part of the checkpoint.
@@ -559,8 +580,9 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         branches = args.branches and not caption
         if branches:
             dense_rel = args.dense_relation if step >= args.existence_steps else 0
-            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence, dense_rel)
-                    for qa in stage_qas]
+            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence, dense_rel,
+                             open_questions(objects[i], rng, args.open_questions) if objects else None)
+                    for i, qa in zip(idx, stage_qas)]
         else:
             seqs = [conversation(enc, qa, rng, args.turns, caption, args.describe_turn) for qa in stage_qas]
         ids, att, extra, lab = batch_tensors(seqs, pad, branches)
@@ -785,6 +807,11 @@ def main(argv=None) -> int:
                     help="with --branches, after the existence stage: up to K more relation branches per image, with "
                          "exact answers (the mirror of each relation question it has; left/right of described objects "
                          "in both orders)")
+    ap.add_argument("--open-questions", type=int, default=0, metavar="K",
+                    help="with --branches: up to K open-question branches per image, from the first step (\"What color is "
+                         "the square?\" -> its colour or \"none\"; \"Where is the square?\" -> \"column 3, row 7\"): "
+                         "training aids that name what the benchmark's yes/no questions test; needs the training set's "
+                         "\"objects\" (clvs-trace synth train writes them since 2026-12-05)")
     ap.add_argument("--existence-steps", type=int, default=1000, metavar="N",
                     help="the first N question-stage steps ask existence questions only (with --dense-existence, more of "
                          "them per image), then every kind; 0: every kind from the start")
@@ -813,7 +840,15 @@ def main(argv=None) -> int:
         return 0
     exe = build_swift(args.clvs_trace)
     train_dir, held = make_data(exe, args.work, args.train_images, 1000)
-    qas = [json.loads(l)["qa"] for l in open(train_dir / "qa.jsonl")]
+    lines = [json.loads(l) for l in open(train_dir / "qa.jsonl")]
+    qas = [x["qa"] for x in lines]
+    objects = None
+    if args.open_questions > 0:
+        if not args.branches or any("objects" not in x for x in lines):
+            raise SystemExit(f"--open-questions needs --branches and the objects of every image in {train_dir / 'qa.jsonl'} "
+                             f"(written by clvs-trace synth train since 2026-12-05: delete the folder to regenerate it)")
+        objects = [x["objects"] for x in lines]
+    del lines
     images = np.fromfile(train_dir / "images.u8", dtype=np.uint8).reshape(len(qas), IMAGE_SIZE, IMAGE_SIZE, 3)
     patches = None
     if (train_dir / "patches.u8").exists():
@@ -826,6 +861,11 @@ def main(argv=None) -> int:
         for qa in qas:
             for _, q, a in qa:
                 counts[f"USER: {q} ASSISTANT: {a}"] += 1
+        if objects is not None:  # the open questions' words (their answers: one per object, "none" once per image)
+            rng0 = random.Random(args.seed + 3)
+            for objs in objects:
+                for q_, a_ in [(q, a) for _, q, a in open_questions(objs, rng0, 99)]:
+                    counts[f"USER: {q_} ASSISTANT: {a_}"] += 1
         texts = list(counts.items()) + [(SYSTEM_PROMPT, len(qas)), (SUFFIX.strip(), len(qas))]
         tj, tc = stok.build(sorted(texts))
         tmp = Path(tempfile.mkdtemp(prefix="shapes-model.", dir=args.work))
@@ -855,7 +895,7 @@ def main(argv=None) -> int:
             report["caption_training"] = train(model, enc, images, patches, qas, args, held, aux, caption=True)
             if args.caption_state:
                 torch.save({"model": model.state_dict(), "aux": aux.state_dict() if aux is not None else {}}, args.caption_state)
-        report["training"] = train(model, enc, images, patches, qas, args, held, aux)
+        report["training"] = train(model, enc, images, patches, qas, args, held, aux, objects=objects)
         if args.quick_eval:
             q = quick_accuracy(model, enc, held, args.quick_eval)
             log(f"quick held-out first-token accuracy: {q}")

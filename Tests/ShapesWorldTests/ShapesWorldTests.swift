@@ -166,5 +166,15 @@ final class ShapesWorldTests: XCTestCase {
         // Image k of the training stream is scene k of the same seed.
         let sc = ShapesBenchmark.scene(seed: 4, index: 2, sampler: SceneSampler())
         XCTAssertEqual(Array(raw[(2 * 112 * 112 * 3)..<(3 * 112 * 112 * 3)]), SceneRenderer.render(sc))
+        // Its line lists the scene's objects: shape, colour and centre (0.01 px).
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        let objects = try XCTUnwrap(line["objects"] as? [[Any]])
+        XCTAssertEqual(objects.count, sc.objects.count)
+        for (row, o) in zip(objects, sc.objects) {
+            XCTAssertEqual(row[0] as? String, o.shape.rawValue)
+            XCTAssertEqual(row[1] as? String, o.color.rawValue)
+            XCTAssertEqual(try XCTUnwrap((row[2] as? NSNumber)?.doubleValue), o.centerX, accuracy: 0.005)
+            XCTAssertEqual(try XCTUnwrap((row[3] as? NSNumber)?.doubleValue), o.centerY, accuracy: 0.005)
+        }
     }
 }
