@@ -104,7 +104,8 @@ def build_swift(clvs_trace: str | None) -> str:
 
 def make_data(exe: str, work: Path, train_images: int, train_seed: int) -> tuple[Path, Path]:
     train, held = work / f"train-{train_seed}-{train_images}", work / "heldout-1-300"
-    if not (train / "qa.jsonl").exists():
+    # A training set from before 2026-12-05 lacks the objects' centres (--open-questions): write it again.
+    if not (train / "qa.jsonl").exists() or '"objects"' not in open(train / "qa.jsonl").readline():
         subprocess.run([exe, "synth", "train", "--seed", str(train_seed), "--images", str(train_images),
                         "--questions", "8", "--patch", str(PATCH), "--out", str(train)], check=True)
     if not (held / "questions.jsonl").exists():
