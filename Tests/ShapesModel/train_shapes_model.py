@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
-One command, from the repository root (85 minutes for the shipped model, trained with --threads 1
-next to another run on a 2-vCPU Zen 4 machine; see training_report.json):
+One command, from the repository root (about 65 minutes alone with the default 2 threads on a
+2-vCPU Zen 4 machine, from 200 timed steps; the shipped model was trained with --threads 1 next to
+other runs, see training_report.json):
 
     python3 Tests/ShapesModel/train_shapes_model.py
 
@@ -24,12 +25,15 @@ What it does, all with fixed seeds:
    model on LLaVA-1.5 questions about each image, asked as branches (--branches, the default: one
    sequence per image, the shared prefix <s> + system prompt + image, then each question as if alone;
    loss on the answers and their </s> only). The first --existence-steps (1,000) of its 3,000 steps of
-   12 images ask existence questions only, with --dense-existence 16 more per image (every present
-   (colour, shape) pair and as many absent ones, hard ones among them); then every kind, the dense
-   existence questions kept. The patch probe stays on as an auxiliary loss (--aux-weight). The probe
+   12 images ask existence questions only, with --dense-existence 8 more per image (present
+   (colour, shape) pairs and as many absent ones, hard ones among them); then every kind, the dense
+   existence questions kept. From the first step each image also gets --open-questions 6 open
+   questions, training aids the benchmark never asks ("What color is the square?" -> its colour or
+   "none"; "Where is the square?" -> "column 3, row 7", from the training set's object centres). The patch probe stays on as an auxiliary loss (--aux-weight). The probe
    is a training aid and not part of the checkpoint; attention is never supervised. AdamW with
    warm-up and cosine decay in every stage. (The recipe before 2026-12-04, six-turn conversations:
-   --no-branches --dense-existence 0 --existence-steps 0 --batch 24 --steps 4000);
+   --no-branches --dense-existence 0 --existence-steps 0 --open-questions 0 --batch 24 --steps 4000;
+   the recipe of 2026-12-04: --open-questions 0 --dense-existence 16);
 4. rounds the weights to fp16, saves the checkpoint in the llava-hf hub layout with its tokenizer and
    processor files into --out (default: the CLI's embedded default model), reloads it and answers every
    held-out question greedily with transformers (eager attention, fp32 from the fp16 weights);
@@ -801,14 +805,14 @@ def main(argv=None) -> int:
     ap.add_argument("--branches", action=argparse.BooleanOptionalAction, default=True,
                     help="each question of an image is its own single-turn branch after the shared prefix (system prompt and "
                          "image): a branch sees the prefix and itself only, so no answer can be read off another question")
-    ap.add_argument("--dense-existence", type=int, default=16, metavar="K",
+    ap.add_argument("--dense-existence", type=int, default=8, metavar="K",
                     help="with --branches: up to K more existence branches per described image (every present colour-shape "
                          "pair and as many absent ones, half of them sharing a colour or a shape with a present object)")
     ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
                     help="with --branches, after the existence stage: up to K more relation branches per image, with "
                          "exact answers (the mirror of each relation question it has; left/right of described objects "
                          "in both orders)")
-    ap.add_argument("--open-questions", type=int, default=0, metavar="K",
+    ap.add_argument("--open-questions", type=int, default=6, metavar="K",
                     help="with --branches: up to K open-question branches per image, from the first step (\"What color is "
                          "the square?\" -> its colour or \"none\"; \"Where is the square?\" -> \"column 3, row 7\"): "
                          "training aids that name what the benchmark's yes/no questions test; needs the training set's "
