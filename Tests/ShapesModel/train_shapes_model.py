@@ -315,11 +315,12 @@ def open_questions(objects: list, rng: random.Random, k: int) -> list:
     words. `objects`: the training set's [shape, colour, centre x, centre y] rows."""
     if k <= 0 or not objects:
         return []
+    def tenth(v: float) -> int:
+        return min(9, max(0, int(v * 10 / IMAGE_SIZE)))
+
     present = {shape for shape, _, _, _ in objects}
     out = [("open", f"What color is the {shape}?", color) for shape, color, _, _ in objects]
-    out += [("open", f"Where is the {shape}?",
-             f"column {min(9, max(0, int(x * 10 / IMAGE_SIZE)))}, row {min(9, max(0, int(y * 10 / IMAGE_SIZE)))}")
-            for shape, _, x, y in objects]
+    out += [("open", f"Where is the {shape}?", f"column {tenth(x)}, row {tenth(y)}") for shape, _, x, y in objects]
     absent = [shape for shape in SHAPES if shape not in present]
     if absent:
         out.append(("open", f"What color is the {rng.choice(absent)}?", "none"))
@@ -806,8 +807,8 @@ def main(argv=None) -> int:
                     help="each question of an image is its own single-turn branch after the shared prefix (system prompt and "
                          "image): a branch sees the prefix and itself only, so no answer can be read off another question")
     ap.add_argument("--dense-existence", type=int, default=8, metavar="K",
-                    help="with --branches: up to K more existence branches per described image (every present colour-shape "
-                         "pair and as many absent ones, half of them sharing a colour or a shape with a present object)")
+                    help="with --branches: up to K more existence branches per described image (its present colour-shape "
+                         "pairs, at most K / 2, and as many absent ones, half of them sharing a colour or a shape with a present object)")
     ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
                     help="with --branches, after the existence stage: up to K more relation branches per image, with "
                          "exact answers (the mirror of each relation question it has; left/right of described objects "
@@ -869,8 +870,8 @@ def main(argv=None) -> int:
         if objects is not None:  # the open questions' words (their answers: one per object, "none" once per image)
             rng0 = random.Random(args.seed + 3)
             for objs in objects:
-                for q_, a_ in [(q, a) for _, q, a in open_questions(objs, rng0, 99)]:
-                    counts[f"USER: {q_} ASSISTANT: {a_}"] += 1
+                for _, q, a in open_questions(objs, rng0, 2 * len(SHAPES) + 1):  # all of them
+                    counts[f"USER: {q} ASSISTANT: {a}"] += 1
         texts = list(counts.items()) + [(SYSTEM_PROMPT, len(qas)), (SUFFIX.strip(), len(qas))]
         tj, tc = stok.build(sorted(texts))
         tmp = Path(tempfile.mkdtemp(prefix="shapes-model.", dir=args.work))
