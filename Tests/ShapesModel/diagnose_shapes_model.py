@@ -71,12 +71,6 @@ def existence_breakdown(answers: Path, annotations: Path) -> dict:
     return {k: {"n": n[k], "right": round(100 * right[k] / n[k], 1)} for k in sorted(n)}
 
 
-@torch.no_grad()
-def features(model, images: np.ndarray, batch: int = 100) -> torch.Tensor:
-    return torch.cat([tsm.selected_vision_features(model, tsm.pixel_values(images[s:s + batch])).float()
-                      for s in range(0, len(images), batch)])
-
-
 def fit_linear(x: torch.Tensor, y: torch.Tensor, classes: int, steps: int = 300) -> torch.nn.Linear:
     """Multinomial logistic regression, full batch, L-BFGS on standardised features (mild L2)."""
     head = torch.nn.Linear(x.shape[1], classes)
@@ -93,15 +87,14 @@ def fit_linear(x: torch.Tensor, y: torch.Tensor, classes: int, steps: int = 300)
 
 
 def probe(model_dir: Path, train_dir: Path, fit: int, test: int) -> dict:
-    qa = train_dir / "qa.jsonl"
-    count = sum(1 for _ in open(qa))
+    count = (train_dir / "images.u8").stat().st_size // (tsm.IMAGE_SIZE * tsm.IMAGE_SIZE * 3)
     if fit + test > count:
         raise SystemExit(f"{train_dir}: {count} training images, --fit + --test = {fit + test}")
     images = np.memmap(train_dir / "images.u8", dtype=np.uint8, mode="r",
                        shape=(count, tsm.IMAGE_SIZE, tsm.IMAGE_SIZE, 3))[:fit + test]
     patches = np.memmap(train_dir / "patches.u8", dtype=np.uint8, mode="r", shape=(count, tsm.N_IMAGE, 2))[:fit + test]
     model = tsm.fx.load_fp32(model_dir)
-    x = features(model, np.asarray(images)).reshape(-1, tsm.SPEC["vision"]["hidden_size"])
+    x = tsm.vision_features(model, np.asarray(images), batch=100).reshape(-1, tsm.SPEC["vision"]["hidden_size"])
     labels = torch.from_numpy(np.asarray(patches, dtype=np.int64).reshape(-1, 2))
     split = fit * tsm.N_IMAGE
     mean, std = x[:split].mean(0), x[:split].std(0) + 1e-6
@@ -112,11 +105,9 @@ def probe(model_dir: Path, train_dir: Path, fit: int, test: int) -> dict:
     with torch.no_grad():
         s_ok = shape_head(xt).argmax(-1) == yt[:, 0]
         c_ok = colour_head(xt).argmax(-1) == yt[:, 1]
-    report = {}
-    for k, name in enumerate(tsm.SHAPES):
-        sel = yt[:, 0] == k + 1
-        report[name] = {"patches": int(sel.sum()), "shape_right": round(100 * s_ok[sel].float().mean().item(), 1),
-                        "colour_right": round(100 * c_ok[sel].float().mean().item(), 1)}
+    shapes, colours = tsm.right_per_shape(s_ok, yt[:, 0]), tsm.right_per_shape(c_ok, yt[:, 0])
+    report = {name: {"patches": int((yt[:, 0] == k + 1).sum()), "shape_right": shapes[name], "colour_right": colours[name]}
+              for k, name in enumerate(tsm.SHAPES)}
     bg = yt[:, 0] == 0
     report["background"] = {"patches": int(bg.sum()), "shape_right": round(100 * s_ok[bg].float().mean().item(), 1)}
     return report

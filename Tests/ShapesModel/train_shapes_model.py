@@ -513,19 +513,29 @@ def selected_vision_features(model, px: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def vision_features(model, images: np.ndarray, batch: int = 128) -> torch.Tensor:
+    """selected_vision_features of uint8 images [N, H, W, 3] in batches, no gradient, fp32 [N, P, H]."""
+    return torch.cat([selected_vision_features(model, pixel_values(images[s:s + batch])).float()
+                      for s in range(0, len(images), batch)])
+
+
+def right_per_shape(right: torch.Tensor, shape: torch.Tensor) -> dict:
+    """Percentage of `right` (bool per patch) over the patches of each shape (labels 1..5; 0 = background)."""
+    return {name: round(100 * right[shape == k + 1].float().mean().item(), 1) for k, name in enumerate(SHAPES)}
+
+
+@torch.no_grad()
 def probe_by_shape(model, aux: torch.nn.ModuleDict, images: np.ndarray, patches: np.ndarray, n: int = 512) -> dict:
     """Diagnostic for pilots: of the object patches of the last n training images, the percentage whose
     shape the probe names right, per shape ("separate" probe only)."""
     if "shape" not in aux:
         return {}
-    idx = np.arange(len(images) - n, len(images))
     was = model.training
     model.eval()
-    pred = torch.cat([aux["shape"](selected_vision_features(model, pixel_values(images[idx[s:s + 128]]))).argmax(-1)
-                      for s in range(0, n, 128)])
+    pred = aux["shape"](vision_features(model, images[-n:])).argmax(-1)
     model.train(was)
-    y = torch.from_numpy(patches[idx, :, 0].astype(np.int64))
-    return {name: round(100 * (pred == y)[y == k + 1].float().mean().item(), 1) for k, name in enumerate(SHAPES)}
+    y = torch.from_numpy(patches[-n:, :, 0].astype(np.int64))
+    return right_per_shape(pred == y, y)
 
 
 def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -> dict:
