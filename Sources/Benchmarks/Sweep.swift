@@ -8,13 +8,15 @@ public enum SweepParameter: String, CaseIterable, Sendable, Codable {
 
 /// The headline numbers of a score report, by name (`<split or dimension> accuracy|F1`), in a
 /// fixed order: POPE per split, AMBER all/attribute/relation/existence (those with questions),
-/// MME perception/cognition, R-Bench per subset.
+/// MME perception/cognition, R-Bench per subset. A metric the report defines but cannot compute
+/// (F1 when nothing was answered "yes") is listed with a nil value, so a sweep's columns depend on
+/// the benchmark and never on the answers.
 public enum HeadlineMetrics {
-    public static func of(_ r: ScoreReport) -> [(name: String, value: Double)] {
-        var out: [(String, Double)] = []
+    public static func of(_ r: ScoreReport) -> [(name: String, value: Double?)] {
+        var out: [(String, Double?)] = []
         for p in r.pope ?? [] {
-            if let a = p.metrics.accuracy { out.append(("\(p.name) accuracy", a)) }
-            if let f = p.metrics.f1 { out.append(("\(p.name) F1", f)) }
+            out.append(("\(p.name) accuracy", p.metrics.accuracy))
+            out.append(("\(p.name) F1", p.metrics.f1))
         }
         if let a = r.amber {
             for (name, m) in [("all", a.all), ("existence", a.existence), ("attribute", a.attribute), ("relation", a.relation)] where m.questions > 0 {
@@ -27,8 +29,8 @@ public enum HeadlineMetrics {
             out.append(("cognition", m.cognition))
         }
         for s in r.rbench?.subsets ?? [] {
-            if let a = s.metrics.accuracy { out.append(("\(s.name) accuracy", a)) }
-            if let f = s.metrics.f1 { out.append(("\(s.name) F1", f)) }
+            out.append(("\(s.name) accuracy", s.metrics.accuracy))
+            out.append(("\(s.name) F1", s.metrics.f1))
         }
         return out
     }
@@ -39,7 +41,10 @@ public struct SweepRun: Sendable {
     public var value: Double?
     public var settings: MethodSettings
     public var report: ScoreReport
-    public var metrics: [(name: String, value: Double)] { HeadlineMetrics.of(report) }
+    public var metrics: [(name: String, value: Double?)] { HeadlineMetrics.of(report) }
+
+    /// The value of one headline metric (nil: not in the report, or undefined there).
+    public func metric(_ name: String) -> Double? { metrics.first { $0.name == name }?.value ?? nil }
 
     public init(value: Double?, settings: MethodSettings, report: ScoreReport) {
         self.value = value
@@ -75,11 +80,11 @@ public struct SweepResult: Sendable {
         return s
     }
 
-    /// Metric names in report order (those every run has).
+    /// Metric names in report order, each run's own names in turn (the runs of one benchmark share
+    /// them; a name only some runs have gets empty cells in the others).
     public var metricNames: [String] {
-        let all = (vanilla.map { [$0] } ?? []) + runs
-        guard let first = all.first else { return [] }
-        return first.metrics.map(\.name).filter { n in all.allSatisfy { r in r.metrics.contains { $0.name == n } } }
+        var seen = Set<String>()
+        return ((vanilla.map { [$0] } ?? []) + runs).flatMap { $0.metrics.map(\.name) }.filter { seen.insert($0).inserted }
     }
 
     /// CSV: `parameter,value,method,lambda,gamma,delta,<metric>...` (vanilla first, value empty).
@@ -87,11 +92,10 @@ public struct SweepResult: Sendable {
         let names = metricNames
         var lines = [(["parameter", "value", "method", "lambda", "gamma", "delta"] + names).map(csvField).joined(separator: ",")]
         for r in (vanilla.map { [$0] } ?? []) + runs {
-            let m = Dictionary(r.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
             var cells = [parameter.rawValue, r.value.map(Self.format) ?? "", r.settings.method.rawValue,
                          r.settings.lambda.map(Self.format) ?? "", r.settings.gamma.map(Self.format) ?? "",
                          r.settings.delta.map(Self.format) ?? ""]
-            cells += names.map { m[$0].map { String(format: "%.4f", $0) } ?? "" }
+            cells += names.map { r.metric($0).map { String(format: "%.4f", $0) } ?? "" }
             lines.append(cells.map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -106,6 +110,7 @@ public struct SweepResult: Sendable {
         struct Run: Encodable {
             var value: Double?
             var settings: MethodSettings
+            /// Defined metrics only (an undefined one is absent, as JSON has no NaN).
             var metrics: [String: Double]
             var report: ScoreReport
         }
@@ -117,7 +122,8 @@ public struct SweepResult: Sendable {
             var runs: [Run]
         }
         func run(_ r: SweepRun) -> Run {
-            Run(value: r.value, settings: r.settings, metrics: Dictionary(r.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+            Run(value: r.value, settings: r.settings,
+                metrics: Dictionary(r.metrics.compactMap { m in m.value.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a }),
                 report: r.report)
         }
         let enc = JSONEncoder()
@@ -143,12 +149,16 @@ public struct SweepResult: Sendable {
             for (i, n) in members.enumerated() {
                 let color = Palette.okabeIto[i % Palette.okabeIto.count]
                 let label = g.suffix.isEmpty ? n : String(n.dropLast(g.suffix.count))
-                let y = runs.map { r in r.metrics.first { $0.name == n }?.value ?? .nan }
-                series.append(LineSeries(name: "CLVS, \(label)", x: x, y: y, color: color))
-                if let v = vanilla?.metrics.first(where: { $0.name == n })?.value {
+                // Only the points where the metric is defined (F1 is not when nothing was answered "yes").
+                let points = runs.compactMap { r in r.value.flatMap { v in r.metric(n).map { (v, $0) } } }
+                if !points.isEmpty {
+                    series.append(LineSeries(name: "CLVS, \(label)", x: points.map(\.0), y: points.map(\.1), color: color))
+                }
+                if let v = vanilla?.metric(n) {
                     series.append(LineSeries(name: "vanilla, \(label)", x: x, y: x.map { _ in v }, color: color, marker: .none, style: .dashed))
                 }
             }
+            if series.isEmpty { continue }
             var opt = ChartOptions()
             opt.title = "\(benchmark.rawValue): \(g.label) vs \(parameter == .gamma ? "γ" : "λ")"
             opt.x.label = parameter == .gamma ? "γ (memory weight)" : "λ (smoothing weight)"

@@ -184,9 +184,13 @@ final class EvalCLITests: XCTestCase {
             let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(score.stdout.utf8)) as? [String: Any])
             let pope = try XCTUnwrap((json["pope"] as? [[String: Any]])?.first?["metrics"] as? [String: Any])
             let acc = try XCTUnwrap(pope["accuracy"] as? Double)
-            XCTAssertEqual(row.split(separator: ",", omittingEmptySubsequences: false)[6], Substring(String(format: "%.4f", acc)), file)
+            let cells = row.split(separator: ",", omittingEmptySubsequences: false)
+            XCTAssertEqual(cells[6], Substring(String(format: "%.4f", acc)), file)
+            // F1 is undefined (empty cell) when the model answered "no" to every question.
+            XCTAssertEqual(cells[7], Substring((pope["f1"] as? Double).map { String(format: "%.4f", $0) } ?? ""), file)
         }
-        for png in ["sweep_gamma_accuracy.png", "sweep_gamma_f1.png"] {
+        let f1Defined = csv.dropFirst().contains { !($0.split(separator: ",", omittingEmptySubsequences: false).last ?? "").isEmpty }
+        for png in ["sweep_gamma_accuracy.png"] + (f1Defined ? ["sweep_gamma_f1.png"] : []) {
             let d = try Data(contentsOf: out.appendingPathComponent(png))
             XCTAssertEqual(Array(d.prefix(4)), [0x89, 0x50, 0x4E, 0x47], png)
         }
