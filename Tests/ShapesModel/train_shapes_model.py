@@ -2,8 +2,8 @@
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
 One command, from the repository root (62 minutes alone with the default 2 threads on a
-2-vCPU Zen 4 machine, data generation included, the Swift build not; the model these defaults train
-is not yet the shipped one, see the README and training_report.json):
+2-vCPU Zen 4 machine, data generation included, the Swift build not; these defaults trained the
+shipped model, see the README and training_report.json):
 
     python3 Tests/ShapesModel/train_shapes_model.py
 
