@@ -467,15 +467,34 @@ def hub_config(config: LlavaConfig, vocab_size: int, image_id: int, pad_id: int)
 N_SHAPES, N_COLORS = 5, 6
 
 
-def patch_probe(kind: str = "separate") -> torch.nn.ModuleDict:
+GRID = IMAGE_SIZE // PATCH
+
+
+def patch_probe(kind: str = "separate", position: bool = False) -> torch.nn.ModuleDict:
     """Linear heads on the selected vision features of each patch: "separate" names the shape
     (5 + background) and the colour (6 + background); "combo" names the (colour, shape) pair (30 +
     background), so the binding of colour to shape is linear on every patch and survives averaging
-    over patches. Training aid only: not part of the checkpoint."""
+    over patches. With `position`, two more name the patch's column and row of the grid: CLIP's
+    position embeddings enter at the input, but nothing else asks the features to keep them, and the
+    decoder's RoPE moves keys and queries, not values, so an object's place reaches the answer only
+    if its patches' features carry it. Training aid only: not part of the checkpoint."""
     vh = SPEC["vision"]["hidden_size"]
-    if kind == "combo":
-        return torch.nn.ModuleDict({"combo": torch.nn.Linear(vh, N_SHAPES * N_COLORS + 1)})
-    return torch.nn.ModuleDict({"shape": torch.nn.Linear(vh, N_SHAPES + 1), "color": torch.nn.Linear(vh, N_COLORS + 1)})
+    heads = {"combo": torch.nn.Linear(vh, N_SHAPES * N_COLORS + 1)} if kind == "combo" else \
+        {"shape": torch.nn.Linear(vh, N_SHAPES + 1), "color": torch.nn.Linear(vh, N_COLORS + 1)}
+    if position:
+        heads.update(column=torch.nn.Linear(vh, GRID), row=torch.nn.Linear(vh, GRID))
+    return torch.nn.ModuleDict(heads)
+
+
+def position_loss(aux: torch.nn.ModuleDict, x: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the column and row heads (if the probe has them) on features x [B, P, H],
+    patches in raster order; zero without them."""
+    if "column" not in aux:
+        return torch.zeros(())
+    p = torch.arange(x.shape[1])
+    col, row = (p % GRID).expand(x.shape[0], -1), (p // GRID).expand(x.shape[0], -1)
+    return F.cross_entropy(aux["column"](x).reshape(-1, GRID), col.reshape(-1)) \
+        + F.cross_entropy(aux["row"](x).reshape(-1, GRID), row.reshape(-1))
 
 
 def pair_class(shape: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
@@ -491,14 +510,14 @@ def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray,
     if "combo" in aux:
         target = pair_class(pl[..., 0], pl[..., 1])
         logits = aux["combo"](x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1)) + position_loss(aux, x)
         if not accuracy:
             return loss, None
         obj = target > 0
         return loss, (logits.argmax(-1) == target)[obj].float().mean()
     s, c = aux["shape"](x), aux["color"](x)
     loss = F.cross_entropy(s.reshape(-1, N_SHAPES + 1), pl[..., 0].reshape(-1)) \
-        + F.cross_entropy(c.reshape(-1, N_COLORS + 1), pl[..., 1].reshape(-1))
+        + F.cross_entropy(c.reshape(-1, N_COLORS + 1), pl[..., 1].reshape(-1)) + position_loss(aux, x)
     if not accuracy:
         return loss, None
     obj = pl[..., 0] > 0
@@ -565,6 +584,11 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
         rights.append(right.item())
         if (step + 1) % args.log_every == 0 or step == steps - 1:
             el = time.time() - t0
+            if "column" in aux:
+                with torch.no_grad():
+                    p = torch.arange(x.shape[1])
+                    places = ((aux["column"](x.float()).argmax(-1) == p % GRID) & (aux["row"](x.float()).argmax(-1) == p // GRID))
+                log(f"vision step {step + 1}: patches whose column and row the probe names right {100 * places.float().mean().item():.1f}%")
             log(f"vision step {step + 1}/{steps} probe loss {np.mean(losses[-args.log_every:]):.4f} object patches right {100 * np.mean(rights[-args.log_every:]):.1f}% lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
     return {"steps": steps, "batch": bs, "seconds": time.time() - t0,
             "probe_loss_last_100": float(np.mean(losses[-100:])), "patches_right_last_100": float(np.mean(rights[-100:]))}
@@ -841,6 +865,9 @@ def main(argv=None) -> int:
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch shape/colour probe loss (0: off)")
     ap.add_argument("--probe", choices=["separate", "combo"], default="separate",
                     help="the patch probe's classes: shape and colour apart, or the (colour, shape) pair")
+    ap.add_argument("--probe-position", action=argparse.BooleanOptionalAction, default=False,
+                    help="the patch probe also names each patch's column and row, so the vision features keep the "
+                         "patch's place (a pilot for relations; README)")
     ap.add_argument("--describe-turn", action="store_true",
                     help="end every conversation with the description turn (\"What objects are in the image?\"), when the image has one")
     ap.add_argument("--branches", action=argparse.BooleanOptionalAction, default=True,
@@ -928,7 +955,7 @@ def main(argv=None) -> int:
         nparams = sum(p.numel() for p in model.parameters())
         log(f"model: {nparams / 1e6:.2f} M parameters")
         report["parameters"] = nparams
-        aux = patch_probe(args.probe) if patches is not None and (args.aux_weight > 0 or args.vision_steps > 0) else None
+        aux = patch_probe(args.probe, args.probe_position) if patches is not None and (args.aux_weight > 0 or args.vision_steps > 0) else None
         if aux is not None and args.vision_steps > 0:
             report["vision_pretraining"] = pretrain_vision(model, aux, images, patches, args)
         if args.caption_steps > 0 and args.caption_state and args.caption_state.exists():
