@@ -43,8 +43,10 @@ public struct SweepRun: Sendable {
     public var report: ScoreReport
     public var metrics: [(name: String, value: Double?)] { HeadlineMetrics.of(report) }
 
-    /// The value of one headline metric (nil: not in the report, or undefined there).
-    public func metric(_ name: String) -> Double? { metrics.first { $0.name == name }?.value ?? nil }
+    /// The defined headline metrics by name (an undefined one, e.g. F1 with no "yes", is absent).
+    public var definedMetrics: [String: Double] {
+        Dictionary(metrics.compactMap { m in m.value.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
 
     public init(value: Double?, settings: MethodSettings, report: ScoreReport) {
         self.value = value
@@ -92,10 +94,11 @@ public struct SweepResult: Sendable {
         let names = metricNames
         var lines = [(["parameter", "value", "method", "lambda", "gamma", "delta"] + names).map(csvField).joined(separator: ",")]
         for r in (vanilla.map { [$0] } ?? []) + runs {
+            let m = r.definedMetrics
             var cells = [parameter.rawValue, r.value.map(Self.format) ?? "", r.settings.method.rawValue,
                          r.settings.lambda.map(Self.format) ?? "", r.settings.gamma.map(Self.format) ?? "",
                          r.settings.delta.map(Self.format) ?? ""]
-            cells += names.map { r.metric($0).map { String(format: "%.4f", $0) } ?? "" }
+            cells += names.map { m[$0].map { String(format: "%.4f", $0) } ?? "" }
             lines.append(cells.map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -122,9 +125,7 @@ public struct SweepResult: Sendable {
             var runs: [Run]
         }
         func run(_ r: SweepRun) -> Run {
-            Run(value: r.value, settings: r.settings,
-                metrics: Dictionary(r.metrics.compactMap { m in m.value.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a }),
-                report: r.report)
+            Run(value: r.value, settings: r.settings, metrics: r.definedMetrics, report: r.report)
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -139,6 +140,7 @@ public struct SweepResult: Sendable {
         let x = runs.compactMap(\.value)
         guard !x.isEmpty, x.count == runs.count else { return [] }
         let groups: [(suffix: String, label: String)] = [(" accuracy", "accuracy"), (" F1", "F1"), ("", "score")]
+        let defined = runs.map(\.definedMetrics), base = vanilla?.definedMetrics ?? [:]
         var out: [(String, Figure)] = []
         var used = Set<String>()
         for g in groups {
@@ -150,11 +152,11 @@ public struct SweepResult: Sendable {
                 let color = Palette.okabeIto[i % Palette.okabeIto.count]
                 let label = g.suffix.isEmpty ? n : String(n.dropLast(g.suffix.count))
                 // Only the points where the metric is defined (F1 is not when nothing was answered "yes").
-                let points = runs.compactMap { r in r.value.flatMap { v in r.metric(n).map { (v, $0) } } }
+                let points = zip(x, defined).compactMap { v, m in m[n].map { (v, $0) } }
                 if !points.isEmpty {
                     series.append(LineSeries(name: "CLVS, \(label)", x: points.map(\.0), y: points.map(\.1), color: color))
                 }
-                if let v = vanilla?.metric(n) {
+                if let v = base[n] {
                     series.append(LineSeries(name: "vanilla, \(label)", x: x, y: x.map { _ in v }, color: color, marker: .none, style: .dashed))
                 }
             }
