@@ -491,10 +491,15 @@ def position_loss(aux: torch.nn.ModuleDict, x: torch.Tensor) -> torch.Tensor:
     patches in raster order; zero without them."""
     if "column" not in aux:
         return torch.zeros(())
-    p = torch.arange(x.shape[1])
-    col, row = (p % GRID).expand(x.shape[0], -1), (p // GRID).expand(x.shape[0], -1)
+    col, row = (t.expand(x.shape[0], -1) for t in patch_places(x.shape[1]))
     return F.cross_entropy(aux["column"](x).reshape(-1, GRID), col.reshape(-1)) \
         + F.cross_entropy(aux["row"](x).reshape(-1, GRID), row.reshape(-1))
+
+
+def patch_places(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Column and row of each of n patches in raster order."""
+    p = torch.arange(n)
+    return p % GRID, p // GRID
 
 
 def pair_class(shape: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
@@ -586,8 +591,8 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
             el = time.time() - t0
             if "column" in aux:
                 with torch.no_grad():
-                    p = torch.arange(x.shape[1])
-                    places = ((aux["column"](x.float()).argmax(-1) == p % GRID) & (aux["row"](x.float()).argmax(-1) == p // GRID))
+                    col, row = patch_places(x.shape[1])
+                    places = (aux["column"](x.float()).argmax(-1) == col) & (aux["row"](x.float()).argmax(-1) == row)
                 log(f"vision step {step + 1}: patches whose column and row the probe names right {100 * places.float().mean().item():.1f}%")
             log(f"vision step {step + 1}/{steps} probe loss {np.mean(losses[-args.log_every:]):.4f} object patches right {100 * np.mean(rights[-args.log_every:]):.1f}% lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
     return {"steps": steps, "batch": bs, "seconds": time.time() - t0,
