@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
-One command, from the repository root (62 minutes alone with the default 2 threads on a
+One command, from the repository root (58.7 minutes alone with the default 2 threads on a
 2-vCPU Zen 4 machine, data generation included, the Swift build not; these defaults trained the
 shipped model, see the README and training_report.json):
 
@@ -18,13 +18,14 @@ What it does, all with fixed seeds:
    questions and answers plus the LLaVA-1.5 template text;
 3. builds `LlavaForConditionalGeneration` (CLIP ViT 112 px / patch 14 = 8x8 grid, 2-layer GELU
    projector, Llama decoder with 8 layers) and trains it from scratch:
-   (1) the vision tower alone (--vision-steps 1,200 steps of 64 images), with a linear probe naming
-   the shape and colour on every patch (the generator's exact patch labels); optionally
+   (1) the vision tower alone (--vision-steps 1,100 steps of 64 images), with a linear probe naming
+   the shape and colour on every patch (the generator's exact patch labels) and, with --probe-position
+   (the default), the patch's column and row; optionally
    (--caption-steps, off by default: see the README) a caption stage on image -> description ("A red
    circle and a blue square.", objects left to right); (2) the whole model on LLaVA-1.5 questions
    about each image, asked as branches (--branches, the default: one sequence per image, the shared
    prefix <s> + system prompt + image, then each question as if alone; loss on the answers and their
-   </s> only). The first --existence-steps (800) of its 2,300 steps of 12 images ask existence
+   </s> only). The first --existence-steps (800) of its 2,200 steps of 12 images ask existence
    questions only, with --dense-existence 8 more per image (present (colour, shape) pairs and as many
    absent ones, hard ones among them); then every kind, the dense existence questions kept. From the
    first step each image also gets --open-questions 6 open questions, training aids the benchmark
@@ -37,7 +38,7 @@ What it does, all with fixed seeds:
    0 --open-questions 0 --vision-steps 0 --vision-extra 0 --batch 24 --steps 4000; 2026-12-04:
    --open-questions 0 --dense-existence 16 --vision-steps 0 --vision-extra 0 --existence-steps 1000
    --steps 3000; the morning of 2026-12-05: --vision-steps 0 --vision-extra 0 --existence-steps 1000
-   --steps 3000;
+   --steps 3000; midday of 2026-12-05 (run I): --no-probe-position --steps 2300 --vision-steps 1200;
 4. rounds the weights to fp16, saves the checkpoint in the llava-hf hub layout with its tokenizer and
    processor files into --out (default: the CLI's embedded default model), reloads it and answers every
    held-out question greedily with transformers (eager attention, fp32 from the fp16 weights);
@@ -264,14 +265,34 @@ def parse_relation(question: str) -> tuple[str, str, str] | None:
     return None
 
 
-def dense_relation(qa: list, rng: random.Random, k: int) -> list:
+RELATION_MARGIN = 6.0  # ShapesWorld's SceneFacts.relationMargin: closer centres are never asked about
+
+
+def centre_relations(objects: list) -> list:
+    """Every left and above question the generator could ask about an image, from its objects' centres
+    ([shape, colour, centre x, centre y] rows of qa.jsonl, rounded to 0.01 px), as pairs of the two
+    orders (a left of b, b left of a). Centres closer than the margin along the axis are skipped, with
+    0.01 px to spare for the rounding."""
+    pairs = []
+    for i, (a, _, ax, ay) in enumerate(objects):
+        for b, _, bx, by in objects[i + 1:]:
+            for kind, d in (("left", bx - ax), ("above", by - ay)):
+                if abs(d) > RELATION_MARGIN + 0.01:
+                    yes = d > 0  # a is left of (above) b
+                    pairs.append([("relation", RELATION_TEXT[kind].format(a, b), "Yes" if yes else "No"),
+                                  ("relation", RELATION_TEXT[kind].format(b, a), "No" if yes else "Yes")])
+    return pairs
+
+
+def dense_relation(qa: list, rng: random.Random, k: int, objects: list | None = None) -> list:
     """Up to k extra relation questions for an image, each with an exact answer: the mirror of every
     relation question the image has (a left of b / a above b swap the answer when the order swaps,
-    touching keeps it: the generator's margin is symmetric), and "Is the A to the left of the B?" for
-    pairs of described objects, in both orders (the description lists the objects by the x of their
-    centres; shapes are unique in a scene). A pair closer than the generator's margin, which it never
-    asks about, is then still answered by the order of the centres. Both orders of one pair in one
-    image make the words' order, not the pair, decide the answer."""
+    touching keeps it: the generator's margin is symmetric), then, with the image's `objects`, left and
+    above for every pair in both orders (centre_relations); without them "Is the A to the left of the
+    B?" for pairs of described objects, in both orders (the description lists the objects by the x of
+    their centres; shapes are unique in a scene; a pair closer than the generator's margin, which it
+    never asks about, is then still answered by the order of the centres). Both orders of one pair in
+    one image make the words' order, not the pair, decide the answer."""
     if k <= 0:
         return []
     out: list = []
@@ -282,7 +303,11 @@ def dense_relation(qa: list, rng: random.Random, k: int) -> list:
             flip = {"Yes": "No", "No": "Yes"}[a] if t != "touching" else a
             out.append(("relation", RELATION_TEXT[t].format(y, x), flip))
     desc = [a for kind, _, a in qa if kind == "describe"]
-    if desc:
+    if objects:
+        pairs = centre_relations(objects)
+        rng.shuffle(pairs)
+        out += [x for pair in pairs for x in pair]
+    elif desc:
         names = [shape for _, shape in described_in_order(desc[0])]
         if len(names) == len(set(names)):
             pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
@@ -333,7 +358,7 @@ def open_questions(objects: list, rng: random.Random, k: int) -> list:
 
 
 def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_turn: bool = False, dense: int = 0,
-             dense_rel: int = 0, more: list | None = None) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+             dense_rel: int = 0, more: list | None = None, objects: list | None = None) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
     """One image, several questions, each asked as if alone: the shared prefix (<s>, system prompt,
     "USER:" and the image tokens) and then one branch per question (the rest of the single-turn prompt,
     the answer and </s>). Returns ids, labels (-100 outside answers), answer index (-1 outside answers,
@@ -341,8 +366,9 @@ def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_tu
     segment (0 for the prefix, b + 1 for branch b). With `branch_mask` a branch sees the prefix and
     itself only, so every answer is the single-turn prediction and none can be read off another turn's
     question or answer (in a multi-turn conversation, "Is the circle red? Yes" gives away "Is the
-    circle blue?"). `more`: further branches (the open questions), after the others."""
-    extra = dense_existence(qa, rng, dense) + dense_relation(qa, rng, dense_rel) + (more or [])
+    circle blue?"). `more`: further branches (the open questions), after the others; `objects`: the
+    image's objects, for dense_relation."""
+    extra = dense_existence(qa, rng, dense) + dense_relation(qa, rng, dense_rel, objects) + (more or [])
     description = [x for x in qa if x[0] == "describe"][:1] if describe_turn else []
     qa = [x for x in qa if x[0] != "describe"]
     rng.shuffle(qa)
@@ -647,7 +673,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         if branches:
             dense_rel = args.dense_relation if step >= args.existence_steps else 0
             seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence, dense_rel,
-                             open_questions(objects[i], rng, args.open_questions) if objects else None)
+                             open_questions(objects[i], rng, args.open_questions) if objects else None,
+                             objects[i] if objects else None)
                     for i, qa in zip(idx, stage_qas)]
         else:
             seqs = [conversation(enc, qa, rng, args.turns, caption, args.describe_turn) for qa in stage_qas]
@@ -844,7 +871,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "Sources" / "clvs-trace" / "Resources" / "default-model")
     ap.add_argument("--clvs-trace", help="a built clvs-trace binary (default: swift build -c release)")
     ap.add_argument("--train-images", type=int, default=60000)
-    ap.add_argument("--steps", type=int, default=2300)
+    ap.add_argument("--steps", type=int, default=2200)
     ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--turns", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -852,7 +879,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast for matmuls")
     ap.add_argument("--log-every", type=int, default=50)
-    ap.add_argument("--vision-steps", type=int, default=1200,
+    ap.add_argument("--vision-steps", type=int, default=1100,
                     help="stage 1: steps of vision-tower pre-training on the patch labels (0: none). With the "
                          "multi-turn recipe of 2026-12-04 it did not help (1800 steps, then held-out existence 53.9%%); "
                          "with branches, dense existence and open questions it does (README)")
@@ -870,9 +897,10 @@ def main(argv=None) -> int:
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch shape/colour probe loss (0: off)")
     ap.add_argument("--probe", choices=["separate", "combo"], default="separate",
                     help="the patch probe's classes: shape and colour apart, or the (colour, shape) pair")
-    ap.add_argument("--probe-position", action=argparse.BooleanOptionalAction, default=False,
+    ap.add_argument("--probe-position", action=argparse.BooleanOptionalAction, default=True,
                     help="the patch probe also names each patch's column and row, so the vision features keep the "
-                         "patch's place (a pilot for relations; README)")
+                         "patch's place: without it a linear probe finds an object patch's column 19.1%% of the time "
+                         "(chance 12.5%%; README)")
     ap.add_argument("--describe-turn", action="store_true",
                     help="end every conversation with the description turn (\"What objects are in the image?\"), when the image has one")
     ap.add_argument("--branches", action=argparse.BooleanOptionalAction, default=True,
@@ -883,8 +911,9 @@ def main(argv=None) -> int:
                          "pairs, at most K / 2, and as many absent ones, half of them sharing a colour or a shape with a present object)")
     ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
                     help="with --branches, after the existence stage: up to K more relation branches per image, with "
-                         "exact answers (the mirror of each relation question it has; left/right of described objects "
-                         "in both orders)")
+                         "exact answers (the mirror of each relation question it has, then left and above for every pair "
+                         "of objects from their centres, both orders; before 2026-12-05 evening: left/right of "
+                         "described objects only)")
     ap.add_argument("--open-questions", type=int, default=6, metavar="K",
                     help="with --branches: up to K open-question branches per image, from the first step (\"What color is "
                          "the square?\" -> its colour or \"none\"; \"Where is the square?\" -> \"column 3, row 7\"): "
