@@ -3,7 +3,7 @@
 
 The vision tower is replaced by perfect image features: every patch gets the one-hot shape, colour and
 (colour, shape) pair of the generator's patch labels (`patches.u8`, written by `clvs-trace synth train
---patch 14`). Whatever the decoder still fails to learn, it fails for its own reasons. Two set-ups:
+--patch 14`), and with `--position-features` its one-hot column and row on the patch grid. Whatever the decoder still fails to learn, it fails for its own reasons. Two set-ups:
 
 * `--mode llava` (default): the shapes model's Llama decoder and projector (`train_shapes_model.py`'s
   config), the exact LLaVA-1.5 prompt and the training script's sequence builders (multi-turn, or
@@ -54,26 +54,34 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def load(data: Path) -> tuple[list, np.ndarray]:
-    """The training conversations (qa.jsonl) and patch labels [images, patches, (shape, colour)]."""
+def load(data: Path) -> tuple[list, list, np.ndarray]:
+    """The training conversations and objects (qa.jsonl) and patch labels [images, patches, (shape, colour)]."""
     qa_file, patch_file = data / "qa.jsonl", data / "patches.u8"
     for f in (qa_file, patch_file):
         if not f.exists():
             raise SystemExit(f"{f}: missing (make the training data first, see --help)")
-    qas = [json.loads(line)["qa"] for line in open(qa_file)]
+    lines = [json.loads(line) for line in open(qa_file)]
+    qas, objects = [x["qa"] for x in lines], [x.get("objects", []) for x in lines]
     raw = np.fromfile(patch_file, dtype=np.uint8)
     if raw.size != len(qas) * tsm.N_IMAGE * 2:
         raise SystemExit(f"{patch_file}: {raw.size} bytes, expected {len(qas)} images x {tsm.N_IMAGE} patches x 2")
-    return qas, raw.reshape(len(qas), tsm.N_IMAGE, 2).astype(np.int64)
+    return qas, objects, raw.reshape(len(qas), tsm.N_IMAGE, 2).astype(np.int64)
 
 
-def oracle_features(labels: np.ndarray) -> torch.Tensor:
-    """[B, P, 2] patch labels -> [B, P, N_FEATURES] one-hot shape, colour and (colour, shape) pair."""
+GRID = tsm.IMAGE_SIZE // tsm.PATCH
+
+
+def oracle_features(labels: np.ndarray, position: bool = False) -> torch.Tensor:
+    """[B, P, 2] patch labels -> [B, P, N_FEATURES] one-hot shape, colour and (colour, shape) pair; with
+    `position` [B, P, N_FEATURES + 2 * GRID], the patch's one-hot column and row appended."""
     p = torch.from_numpy(labels)
     s, c = p[..., 0], p[..., 1]
     pair = tsm.pair_class(s, c)
-    return torch.cat([F.one_hot(s, tsm.N_SHAPES + 1), F.one_hot(c, tsm.N_COLORS + 1),
-                      F.one_hot(pair, tsm.N_SHAPES * tsm.N_COLORS + 1)], -1).float()
+    parts = [F.one_hot(s, tsm.N_SHAPES + 1), F.one_hot(c, tsm.N_COLORS + 1), F.one_hot(pair, tsm.N_SHAPES * tsm.N_COLORS + 1)]
+    if position:
+        place = torch.arange(p.shape[1]).expand(p.shape[:2])
+        parts += [F.one_hot(place % GRID, GRID), F.one_hot(place // GRID, GRID)]
+    return torch.cat(parts, -1).float()
 
 
 def lr_at(args, step: int) -> float:
@@ -83,7 +91,7 @@ def lr_at(args, step: int) -> float:
     return args.lr * warm * (0.5 * (1 + math.cos(math.pi * step / args.steps)) * 0.95 + 0.05)
 
 
-def run_llava(args, qas: list, labels: np.ndarray) -> None:
+def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
     if args.no_system:
         tsm.SYSTEM_PROMPT = ""
     if args.only:
@@ -97,7 +105,8 @@ def run_llava(args, qas: list, labels: np.ndarray) -> None:
 
     def embeds(ids: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
         e = model.model.get_input_embeddings()(ids)
-        img = model.model.multi_modal_projector(F.pad(oracle_features(labels[idx]), (0, width - N_FEATURES)))
+        feats = oracle_features(labels[idx], args.position_features)
+        img = model.model.multi_modal_projector(F.pad(feats, (0, width - feats.shape[-1])))
         mask = (ids == enc.image_id)[..., None].expand_as(e)
         return e.masked_scatter(mask, img.to(e.dtype).reshape(-1))
 
@@ -138,7 +147,8 @@ def run_llava(args, qas: list, labels: np.ndarray) -> None:
         idx = order[cursor:cursor + args.batch]
         cursor += args.batch
         if args.branches:
-            seqs = [tsm.branched(enc, qas[i], rng, args.turns, False, args.dense_existence) for i in idx]
+            seqs = [tsm.branched(enc, qas[i], rng, args.turns, False, args.dense_existence, args.dense_relation,
+                                 objects=objects[i]) for i in idx]
         else:
             seqs = [tsm.conversation(enc, qas[i], rng, args.turns) for i in idx]
         ids, att, extra, lab = tsm.batch_tensors(seqs, pad, args.branches)
@@ -158,7 +168,7 @@ def run_llava(args, qas: list, labels: np.ndarray) -> None:
             log(f"step {step + 1} held-back first-token accuracy {evaluate()}")
 
 
-def run_minimal(args, qas: list, labels: np.ndarray) -> None:
+def run_minimal(args, qas: list, objects: list, labels: np.ndarray) -> None:
     rows = []  # (image, colour index, shape index, answer is yes)
     for i, qa in enumerate(qas):
         for kind, q, a in qa:
@@ -227,6 +237,9 @@ def main(argv=None) -> int:
     ap.add_argument("--turns", type=int, default=8, help="llava: questions per image")
     ap.add_argument("--branches", action="store_true", help="llava: every question its own branch (train_shapes_model.py --branches)")
     ap.add_argument("--dense-existence", type=int, default=0, metavar="K", help="llava, with --branches: K more existence questions per image")
+    ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
+                    help="llava, with --branches: K more relation questions per image (train_shapes_model.py's dense_relation)")
+    ap.add_argument("--position-features", action="store_true", help="llava: each patch's one-hot column and row join its features")
     ap.add_argument("--only", choices=["existence", "attribute", "relation", "count"], help="llava: one question kind only")
     ap.add_argument("--no-system", action="store_true", help="llava: no system prompt (diagnostic)")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="llava: bf16 autocast")
@@ -238,8 +251,8 @@ def main(argv=None) -> int:
         args.warmup = 100 if args.mode == "minimal" else 200
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    qas, labels = load(args.data)
-    (run_minimal if args.mode == "minimal" else run_llava)(args, qas, labels)
+    qas, objects, labels = load(args.data)
+    (run_minimal if args.mode == "minimal" else run_llava)(args, qas, objects, labels)
     return 0
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where the shapes model fails, in two numbers the README quotes.
+"""Where the shapes model fails, in the numbers the README quotes.
 
     python3 Tests/ShapesModel/diagnose_shapes_model.py [--model DIR] [--answers FILE] [--work DIR]
 
@@ -10,8 +10,15 @@
 2. A linear probe on the frozen vision features (what LLaVA hands its projector: hidden state
    `vision_feature_layer`, CLS dropped), fit on --fit training images and tested on the --test images
    after them: per shape, the share of object patches whose shape it names right, and the share whose
-   colour it names right. It says whether the vision tower separates shapes at all, whatever the
-   decoder does with them.
+   colour it names right, and whose column and row of the patch grid it names right (fit on object
+   patches only). It says whether the vision tower separates shapes, and keeps objects' places, at
+   all, whatever the decoder does with them.
+3. Relation answers (the model's greedy first answer token) on --relation-images training images after
+   the probe's: every left and above question the generator could ask about each (both orders of
+   each pair, train_shapes_model.centre_relations), their accuracy by the distance between the two
+   centres along the asked axis, and the share of "Yes" when the first-named object lies in the left
+   (top) half against the right (bottom) half. A model that ignores the words' order scores 50% on
+   these; one that reads only the first object's place answers "Yes" more when it is on the left.
 
 Needs the training script's --work folder (the held-out benchmark and the training set it wrote) and
 torch, transformers, numpy. Prints a JSON report to stdout; deterministic (fixed seed, one thread).
@@ -110,7 +117,63 @@ def probe(model_dir: Path, train_dir: Path, fit: int, test: int) -> dict:
               for k, name in enumerate(tsm.SHAPES)}
     bg = yt[:, 0] == 0
     report["background"] = {"patches": int(bg.sum()), "shape_right": round(100 * s_ok[bg].float().mean().item(), 1)}
+    # Where: the column and the row of the grid of each object patch (chance 1 / grid), which the
+    # decoder needs to compare two objects' places (RoPE moves keys and queries, not values).
+    grid = tsm.IMAGE_SIZE // tsm.PATCH
+    place = torch.arange(len(labels)) % tsm.N_IMAGE
+    obj_fit, obj_test = labels[:split, 0] > 0, yt[:, 0] > 0
+    for name, target in (("column", place % grid), ("row", place // grid)):
+        head = fit_linear(x[:split][obj_fit], target[:split][obj_fit], grid)
+        with torch.no_grad():
+            ok = head(xt[obj_test]).argmax(-1) == target[split:][obj_test]
+        per = tsm.right_per_shape(ok, yt[obj_test, 0])
+        for k in tsm.SHAPES:
+            report[k][f"{name}_right"] = per[k]
+        report[f"object patches, {name} right"] = round(100 * ok.float().mean().item(), 1)
+    report["chance of column or row"] = round(100 / grid, 1)
     return report
+
+
+@torch.no_grad()
+def relation_breakdown(model_dir: Path, train_dir: Path, first: int, count: int) -> dict:
+    total = (train_dir / "images.u8").stat().st_size // (tsm.IMAGE_SIZE * tsm.IMAGE_SIZE * 3)
+    if first + count > total:
+        raise SystemExit(f"{train_dir}: {total} training images, need {first + count} for the relation breakdown")
+    with open(train_dir / "qa.jsonl") as f:
+        lines = [json.loads(line) for _, line in zip(range(first + count), f)][first:]
+    images = np.memmap(train_dir / "images.u8", dtype=np.uint8, mode="r",
+                       shape=(total, tsm.IMAGE_SIZE, tsm.IMAGE_SIZE, 3))[first:first + count]
+    enc = tsm.Encoder(model_dir / "tokenizer.json")
+    model = tsm.fx.load_fp32(model_dir)
+    pad = enc.tok.token_to_id("<pad>")
+    items = []  # (image, question, answer, type, distance, first-named object in the left/top half)
+    for i, line in enumerate(lines):
+        if "objects" not in line:
+            raise SystemExit(f"{train_dir / 'qa.jsonl'}: line {first + i + 1} has no 'objects'")
+        centre = {shape: (x, y) for shape, _, x, y in line["objects"]}
+        for pair in tsm.centre_relations(line["objects"]):
+            for _, q, a in pair:
+                kind, a_shape, b_shape = tsm.parse_relation(q)
+                axis = 0 if kind == "left" else 1
+                items.append((i, q, a, kind, abs(centre[a_shape][axis] - centre[b_shape][axis]),
+                              centre[a_shape][axis] < tsm.IMAGE_SIZE / 2))
+    yes = enc.answer(tsm.prompt(items[0][1]), "Yes")[0] if items else None
+    ok, said_yes = collections.defaultdict(list), collections.defaultdict(list)
+    for s in range(0, len(items), 48):
+        part = items[s:s + 48]
+        seqs = [enc.first_turn(q) for _, q, *_ in part]
+        ids, att = tsm.pad_batch(seqs, pad)
+        logits = model(input_ids=ids, pixel_values=tsm.pixel_values(np.asarray(images[[x[0] for x in part]])),
+                       attention_mask=att).logits
+        for b, (_, q, a, kind, dist, low) in enumerate(part):
+            pred = logits[b, len(seqs[b]) - 1].argmax().item()
+            band = "6-15 px" if dist < 15 else "15-30 px" if dist < 30 else "30-50 px" if dist < 50 else ">= 50 px"
+            for key in (kind, f"{kind} {band}"):
+                ok[key].append(pred == enc.answer(tsm.prompt(q), a)[0])
+            said_yes[f"{kind}, first object {'left/top' if low else 'right/bottom'} half"].append(pred == yes)
+    pct = lambda v: {"n": len(v), "percent": round(100 * float(np.mean(v)), 1)}
+    return {"images": count, "accuracy": {k: pct(v) for k, v in sorted(ok.items())},
+            "yes": {k: pct(v) for k, v in sorted(said_yes.items())}}
 
 
 def main(argv=None) -> int:
@@ -122,6 +185,7 @@ def main(argv=None) -> int:
     ap.add_argument("--train-images", type=int, default=60000, help="the training set's size (its folder's name)")
     ap.add_argument("--fit", type=int, default=3000, help="training images the probe is fit on")
     ap.add_argument("--test", type=int, default=1000, help="training images after those, the probe is tested on")
+    ap.add_argument("--relation-images", type=int, default=400, help="training images after those, for the relation breakdown")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -131,7 +195,8 @@ def main(argv=None) -> int:
         if not p.exists():
             raise SystemExit(f"missing {p} (run the training script with --work {args.work} first)")
     report = {"model": str(args.model), "existence": existence_breakdown(args.answers, held),
-              "probe": probe(args.model, train_dir, args.fit, args.test)}
+              "probe": probe(args.model, train_dir, args.fit, args.test),
+              "relation": relation_breakdown(args.model, train_dir, args.fit + args.test, args.relation_images)}
     print(json.dumps(report, indent=1))
     return 0
 
