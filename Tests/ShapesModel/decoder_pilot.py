@@ -3,7 +3,8 @@
 
 The vision tower is replaced by perfect image features: every patch gets the one-hot shape, colour and
 (colour, shape) pair of the generator's patch labels (`patches.u8`, written by `clvs-trace synth train
---patch 14`), and with `--position-features` its one-hot column and row on the patch grid. Whatever the decoder still fails to learn, it fails for its own reasons. Two set-ups:
+--patch 14`), and with `--position-features` its one-hot column and row on the patch grid. Whatever the
+decoder still fails to learn, it fails for its own reasons. Two set-ups:
 
 * `--mode llava` (default): the shapes model's Llama decoder and projector (`train_shapes_model.py`'s
   config), the exact LLaVA-1.5 prompt and the training script's sequence builders (multi-turn, or

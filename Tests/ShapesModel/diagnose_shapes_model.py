@@ -19,6 +19,7 @@
    centres along the asked axis, and the share of "Yes" when the first-named object lies in the left
    (top) half against the right (bottom) half. A model that ignores the words' order scores 50% on
    these; one that reads only the first object's place answers "Yes" more when it is on the left.
+   (The model may have trained on some of these images; answers at chance there say all the more.)
 
 Needs the training script's --work folder (the held-out benchmark and the training set it wrote) and
 torch, transformers, numpy. Prints a JSON report to stdout; deterministic (fixed seed, one thread).
