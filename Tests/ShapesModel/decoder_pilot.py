@@ -69,19 +69,15 @@ def load(data: Path) -> tuple[list, list, np.ndarray]:
     return qas, objects, raw.reshape(len(qas), tsm.N_IMAGE, 2).astype(np.int64)
 
 
-GRID = tsm.IMAGE_SIZE // tsm.PATCH
-
-
 def oracle_features(labels: np.ndarray, position: bool = False) -> torch.Tensor:
     """[B, P, 2] patch labels -> [B, P, N_FEATURES] one-hot shape, colour and (colour, shape) pair; with
-    `position` [B, P, N_FEATURES + 2 * GRID], the patch's one-hot column and row appended."""
+    `position` [B, P, N_FEATURES + 2 * tsm.GRID], the patch's one-hot column and row appended."""
     p = torch.from_numpy(labels)
     s, c = p[..., 0], p[..., 1]
     pair = tsm.pair_class(s, c)
     parts = [F.one_hot(s, tsm.N_SHAPES + 1), F.one_hot(c, tsm.N_COLORS + 1), F.one_hot(pair, tsm.N_SHAPES * tsm.N_COLORS + 1)]
     if position:
-        place = torch.arange(p.shape[1]).expand(p.shape[:2])
-        parts += [F.one_hot(place % GRID, GRID), F.one_hot(place // GRID, GRID)]
+        parts += [F.one_hot(t, tsm.GRID).expand(*p.shape[:2], -1) for t in tsm.patch_places(p.shape[1])]
     return torch.cat(parts, -1).float()
 
 

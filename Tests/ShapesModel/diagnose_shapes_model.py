@@ -94,12 +94,18 @@ def fit_linear(x: torch.Tensor, y: torch.Tensor, classes: int, steps: int = 300)
     return head
 
 
-def probe(model_dir: Path, train_dir: Path, fit: int, test: int) -> dict:
+def training_images(train_dir: Path) -> tuple[int, np.memmap]:
+    """The training set's image count and its images.u8, memory-mapped [N, H, W, 3]."""
     count = (train_dir / "images.u8").stat().st_size // (tsm.IMAGE_SIZE * tsm.IMAGE_SIZE * 3)
+    return count, np.memmap(train_dir / "images.u8", dtype=np.uint8, mode="r",
+                            shape=(count, tsm.IMAGE_SIZE, tsm.IMAGE_SIZE, 3))
+
+
+def probe(model_dir: Path, train_dir: Path, fit: int, test: int) -> dict:
+    count, all_images = training_images(train_dir)
     if fit + test > count:
         raise SystemExit(f"{train_dir}: {count} training images, --fit + --test = {fit + test}")
-    images = np.memmap(train_dir / "images.u8", dtype=np.uint8, mode="r",
-                       shape=(count, tsm.IMAGE_SIZE, tsm.IMAGE_SIZE, 3))[:fit + test]
+    images = all_images[:fit + test]
     patches = np.memmap(train_dir / "patches.u8", dtype=np.uint8, mode="r", shape=(count, tsm.N_IMAGE, 2))[:fit + test]
     model = tsm.fx.load_fp32(model_dir)
     x = tsm.vision_features(model, np.asarray(images), batch=100).reshape(-1, tsm.SPEC["vision"]["hidden_size"])
@@ -120,30 +126,28 @@ def probe(model_dir: Path, train_dir: Path, fit: int, test: int) -> dict:
     report["background"] = {"patches": int(bg.sum()), "shape_right": round(100 * s_ok[bg].float().mean().item(), 1)}
     # Where: the column and the row of the grid of each object patch (chance 1 / grid), which the
     # decoder needs to compare two objects' places (RoPE moves keys and queries, not values).
-    grid = tsm.IMAGE_SIZE // tsm.PATCH
-    place = torch.arange(len(labels)) % tsm.N_IMAGE
     obj_fit, obj_test = labels[:split, 0] > 0, yt[:, 0] > 0
-    for name, target in (("column", place % grid), ("row", place // grid)):
-        head = fit_linear(x[:split][obj_fit], target[:split][obj_fit], grid)
+    for name, place in zip(("column", "row"), tsm.patch_places(tsm.N_IMAGE)):
+        target = place.repeat(len(labels) // tsm.N_IMAGE)
+        head = fit_linear(x[:split][obj_fit], target[:split][obj_fit], tsm.GRID)
         with torch.no_grad():
             ok = head(xt[obj_test]).argmax(-1) == target[split:][obj_test]
         per = tsm.right_per_shape(ok, yt[obj_test, 0])
         for k in tsm.SHAPES:
             report[k][f"{name}_right"] = per[k]
         report[f"object patches, {name} right"] = round(100 * ok.float().mean().item(), 1)
-    report["chance of column or row"] = round(100 / grid, 1)
+    report["chance of column or row"] = round(100 / tsm.GRID, 1)
     return report
 
 
 @torch.no_grad()
 def relation_breakdown(model_dir: Path, train_dir: Path, first: int, count: int) -> dict:
-    total = (train_dir / "images.u8").stat().st_size // (tsm.IMAGE_SIZE * tsm.IMAGE_SIZE * 3)
+    total, all_images = training_images(train_dir)
     if first + count > total:
         raise SystemExit(f"{train_dir}: {total} training images, need {first + count} for the relation breakdown")
     with open(train_dir / "qa.jsonl") as f:
         lines = [json.loads(line) for _, line in zip(range(first + count), f)][first:]
-    images = np.memmap(train_dir / "images.u8", dtype=np.uint8, mode="r",
-                       shape=(total, tsm.IMAGE_SIZE, tsm.IMAGE_SIZE, 3))[first:first + count]
+    images = all_images[first:first + count]
     enc = tsm.Encoder(model_dir / "tokenizer.json")
     model = tsm.fx.load_fp32(model_dir)
     pad = enc.tok.token_to_id("<pad>")

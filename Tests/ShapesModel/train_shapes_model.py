@@ -266,6 +266,7 @@ def parse_relation(question: str) -> tuple[str, str, str] | None:
 
 
 RELATION_MARGIN = 6.0  # ShapesWorld's SceneFacts.relationMargin: closer centres are never asked about
+CLEAR_OF_MARGIN = RELATION_MARGIN + 0.01  # qa.jsonl rounds centres to 0.01 px
 
 
 def centre_relations(objects: list) -> list:
@@ -277,7 +278,7 @@ def centre_relations(objects: list) -> list:
     for i, (a, _, ax, ay) in enumerate(objects):
         for b, _, bx, by in objects[i + 1:]:
             for kind, d in (("left", bx - ax), ("above", by - ay)):
-                if abs(d) > RELATION_MARGIN + 0.01:
+                if abs(d) > CLEAR_OF_MARGIN:
                     yes = d > 0  # a is left of (above) b
                     pairs.append([("relation", RELATION_TEXT[kind].format(a, b), "Yes" if yes else "No"),
                                   ("relation", RELATION_TEXT[kind].format(b, a), "No" if yes else "Yes")])
@@ -369,7 +370,7 @@ def place_questions(objects: list, rng: random.Random, k: int) -> list:
     middle = IMAGE_SIZE / 2
     out = [("place", f"Is the {shape} in the {word} half of the image?", "Yes" if v < middle else "No")
            for shape, _, x, y in objects for word, v in (("left", x), ("top", y))
-           if abs(v - middle) > RELATION_MARGIN + 0.01]
+           if abs(v - middle) > CLEAR_OF_MARGIN]
     rng.shuffle(out)
     return out[:k]
 
