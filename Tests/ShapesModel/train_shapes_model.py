@@ -689,8 +689,10 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             stage_qas = [qas[i] for i in idx]
         branches = args.branches and not caption
         if branches:
-            dense_rel = args.dense_relation if step >= args.existence_steps else 0
-            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, args.dense_existence, dense_rel,
+            late = step >= args.existence_steps
+            dense_rel = args.dense_relation if late else 0
+            dense_ex = args.late_dense_existence if late and args.late_dense_existence is not None else args.dense_existence
+            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, dense_ex, dense_rel,
                              (open_questions(objects[i], rng, args.open_questions)
                               + place_questions(objects[i], rng, args.place_questions)) if objects else None,
                              objects[i] if objects else None)
@@ -928,6 +930,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dense-existence", type=int, default=8, metavar="K",
                     help="with --branches: up to K more existence branches per described image (its present colour-shape "
                          "pairs, at most K / 2, and as many absent ones, half of them sharing a colour or a shape with a present object)")
+    ap.add_argument("--late-dense-existence", type=int, default=None, metavar="K",
+                    help="with --branches, after the existence stage: K instead of --dense-existence (default: the same), "
+                         "to make room for other branches within the time budget")
     ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
                     help="with --branches, after the existence stage: up to K more relation branches per image, with "
                          "exact answers (the mirror of each relation question it has, then left and above for every pair "
