@@ -144,8 +144,17 @@ def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
         idx = order[cursor:cursor + args.batch]
         cursor += args.batch
         if args.branches:
-            seqs = [tsm.branched(enc, qas[i], rng, args.turns, False, args.dense_existence, args.dense_relation,
-                                 objects=objects[i]) for i in idx]
+            early = step < args.place_first  # the curriculum's first stage: place questions only
+            seqs, kept = [], []
+            for i in idx:
+                place = tsm.place_questions(objects[i], rng, args.place_questions)
+                asked = [x for x in qas[i] if x[0] == "describe"] if early else qas[i]
+                if early and not place:  # every object within the margin of the middle: nothing to ask yet
+                    continue
+                seqs.append(tsm.branched(enc, asked, rng, args.turns, False, args.dense_existence,
+                                         0 if early else args.dense_relation, place, objects[i]))
+                kept.append(i)
+            idx = kept
         else:
             seqs = [tsm.conversation(enc, qas[i], rng, args.turns) for i in idx]
         ids, att, extra, lab = tsm.batch_tensors(seqs, pad, args.branches)
@@ -236,6 +245,11 @@ def main(argv=None) -> int:
     ap.add_argument("--dense-existence", type=int, default=0, metavar="K", help="llava, with --branches: K more existence questions per image")
     ap.add_argument("--dense-relation", type=int, default=0, metavar="K",
                     help="llava, with --branches: K more relation questions per image (train_shapes_model.py's dense_relation)")
+    ap.add_argument("--place-questions", type=int, default=0, metavar="K",
+                    help="llava, with --branches: up to K single-object place questions per image (train_shapes_model.py "
+                         "--place-questions)")
+    ap.add_argument("--place-first", type=int, default=0, metavar="N",
+                    help="llava, with --branches: a curriculum, the first N steps ask the place questions only")
     ap.add_argument("--position-features", action="store_true", help="llava: each patch's one-hot column and row join its features")
     ap.add_argument("--only", choices=["existence", "attribute", "relation", "count"], help="llava: one question kind only")
     ap.add_argument("--no-system", action="store_true", help="llava: no system prompt (diagnostic)")
