@@ -258,6 +258,8 @@ def main(argv=None) -> int:
     ap.add_argument("--hidden", type=int, default=192, help="minimal: hidden size (a multiple of 32)")
     ap.add_argument("--merged", action="store_true", help="minimal: the (colour, shape) pair is one token")
     args = ap.parse_args(argv)
+    if args.place_first > 0 and (args.place_questions <= 0 or not args.branches):
+        ap.error("--place-first needs --branches and --place-questions K > 0 (its steps ask nothing else)")
     if args.warmup is None:
         args.warmup = 100 if args.mode == "minimal" else 200
     torch.set_num_threads(args.threads)
