@@ -88,6 +88,20 @@ def lr_at(args, step: int) -> float:
     return args.lr * warm * (0.5 * (1 + math.cos(math.pi * step / args.steps)) * 0.95 + 0.05)
 
 
+def across_middle(question: str, objects: list) -> bool:
+    """Whether a left/above question names two objects on either side of the image's middle along its
+    axis: there "Is the A to the left of the B?" has the answer of "Is the A in the left half?", a
+    first-order path to the comparison (--opposite-first). Touching and unparsed questions: False."""
+    r = tsm.parse_relation(question)
+    if r is None or r[0] == "touching":
+        return False
+    kind, a, b = r
+    axis = 2 if kind == "left" else 3
+    where = {o[0]: o[axis] for o in objects}
+    middle = tsm.IMAGE_SIZE / 2
+    return a in where and b in where and (where[a] < middle) != (where[b] < middle)
+
+
 def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
     if args.no_system:
         tsm.SYSTEM_PROMPT = ""
@@ -145,14 +159,22 @@ def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
         cursor += args.batch
         if args.branches:
             early = step < args.place_first  # the curriculum's first stage: place questions only
+            opposite = not early and step < args.opposite_first  # then relations across the middle only
             seqs, kept = [], []
             for i in idx:
-                place = tsm.place_questions(objects[i], rng, args.place_questions)
-                asked = [x for x in qas[i] if x[0] == "describe"] if early else qas[i]
-                if early and not place:  # every object within the margin of the middle: nothing to ask yet
+                more = tsm.place_questions(objects[i], rng, args.place_questions)
+                asked, dense_rel = qas[i], args.dense_relation
+                if early:
+                    asked, dense_rel = [x for x in qas[i] if x[0] == "describe"], 0
+                elif opposite:
+                    def across(x: tuple) -> bool:
+                        return x[0] != "relation" or across_middle(x[1], objects[i])
+                    more += [x for x in tsm.dense_relation(qas[i], rng, args.dense_relation, objects[i]) if across(x)]
+                    asked, dense_rel = [x for x in qas[i] if across(x)], 0
+                if not [x for x in asked + more if x[0] != "describe"]:  # nothing to ask in this stage
                     continue
-                seqs.append(tsm.branched(enc, asked, rng, args.turns, False, args.dense_existence,
-                                         0 if early else args.dense_relation, place, objects[i]))
+                seqs.append(tsm.branched(enc, asked, rng, args.turns, False, args.dense_existence, dense_rel, more,
+                                         objects[i]))
                 kept.append(i)
             idx = kept
         else:
@@ -250,6 +272,10 @@ def main(argv=None) -> int:
                          "--place-questions)")
     ap.add_argument("--place-first", type=int, default=0, metavar="N",
                     help="llava, with --branches: a curriculum, the first N steps ask the place questions only")
+    ap.add_argument("--opposite-first", type=int, default=0, metavar="N",
+                    help="llava, with --branches: a curriculum, until step N (after any --place-first steps) the "
+                         "left/above questions (and --dense-relation's) are only those whose two objects lie on "
+                         "either side of the middle, and touching is not asked")
     ap.add_argument("--position-features", action="store_true", help="llava: each patch's one-hot column and row join its features")
     ap.add_argument("--only", choices=["existence", "attribute", "relation", "count"], help="llava: one question kind only")
     ap.add_argument("--no-system", action="store_true", help="llava: no system prompt (diagnostic)")
