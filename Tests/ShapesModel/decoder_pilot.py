@@ -9,7 +9,10 @@ decoder still fails to learn, it fails for its own reasons. Two set-ups:
 * `--mode llava` (default): the shapes model's Llama decoder and projector (`train_shapes_model.py`'s
   config), the exact LLaVA-1.5 prompt and the training script's sequence builders (multi-turn, or
   `--branches` with `--dense-existence`); `--only KIND` keeps one question kind, `--no-system` drops
-  the system prompt (a diagnostic: the runtime's prompt always has it).
+  the system prompt (a diagnostic: the runtime's prompt always has it). Relation curricula:
+  `--place-questions K --place-first N` (single-object place questions alone for N steps, then with
+  every question) and `--opposite-first N` (until step N, only left/above questions about two objects
+  on either side of the middle, whose answer is the first-named object's half).
 * `--mode minimal`: existence questions only, as a bare sequence [64 patch tokens, Is there a <colour>
   <shape> in the image? ASSISTANT:] -> Yes/No, with a small Llama (`--layers`); `--merged` gives the
   (colour, shape) pair one token instead of two words.
