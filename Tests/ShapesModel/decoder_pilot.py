@@ -169,11 +169,11 @@ def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
                 asked, dense_rel = qas[i], args.dense_relation
                 if early:
                     asked, dense_rel = [x for x in qas[i] if x[0] == "describe"], 0
-                elif opposite:
-                    def across(x: tuple) -> bool:
-                        return x[0] != "relation" or across_middle(x[1], objects[i])
-                    more += [x for x in tsm.dense_relation(qas[i], rng, args.dense_relation, objects[i]) if across(x)]
-                    asked, dense_rel = [x for x in qas[i] if across(x)], 0
+                elif opposite:  # non-relation questions (the description) stay
+                    more += [x for x in tsm.dense_relation(qas[i], rng, args.dense_relation, objects[i])
+                             if across_middle(x[1], objects[i])]
+                    asked = [x for x in qas[i] if x[0] != "relation" or across_middle(x[1], objects[i])]
+                    dense_rel = 0
                 if not [x for x in asked + more if x[0] != "describe"]:  # nothing to ask in this stage
                     continue
                 seqs.append(tsm.branched(enc, asked, rng, args.turns, False, args.dense_existence, dense_rel, more,
