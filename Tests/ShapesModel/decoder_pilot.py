@@ -101,8 +101,7 @@ def across_middle(question: str, objects: list) -> bool:
     kind, a, b = r
     axis = 2 if kind == "left" else 3
     where = {o[0]: o[axis] for o in objects}
-    middle = tsm.IMAGE_SIZE / 2
-    return a in where and b in where and (where[a] < middle) != (where[b] < middle)
+    return a in where and b in where and tsm.in_first_half(where[a]) != tsm.in_first_half(where[b])
 
 
 def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
@@ -174,7 +173,7 @@ def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
                              if across_middle(x[1], objects[i])]
                     asked = [x for x in qas[i] if x[0] != "relation" or across_middle(x[1], objects[i])]
                     dense_rel = 0
-                if not [x for x in asked + more if x[0] != "describe"]:  # nothing to ask in this stage
+                if all(x[0] == "describe" for x in asked + more):  # nothing to ask in this stage
                     continue
                 seqs.append(tsm.branched(enc, asked, rng, args.turns, False, args.dense_existence, dense_rel, more,
                                          objects[i]))

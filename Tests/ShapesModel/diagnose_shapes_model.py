@@ -161,7 +161,7 @@ def relation_breakdown(model_dir: Path, train_dir: Path, first: int, count: int)
                 kind, a_shape, b_shape = tsm.parse_relation(q)
                 axis = 0 if kind == "left" else 1
                 items.append((i, q, a, kind, abs(centre[a_shape][axis] - centre[b_shape][axis]),
-                              centre[a_shape][axis] < tsm.IMAGE_SIZE / 2))
+                              tsm.in_first_half(centre[a_shape][axis])))
     yes = enc.answer(tsm.prompt(items[0][1]), "Yes")[0] if items else None
     ok, said_yes = collections.defaultdict(list), collections.defaultdict(list)
     for s in range(0, len(items), 48):

@@ -358,6 +358,11 @@ def open_questions(objects: list, rng: random.Random, k: int) -> list:
     return out[:k]
 
 
+def in_first_half(v: float) -> bool:
+    """Whether a centre's x (y) lies in the image's left (top) half."""
+    return v < IMAGE_SIZE / 2
+
+
 def place_questions(objects: list, rng: random.Random, k: int) -> list:
     """Up to k yes/no questions about one object's place (training aids; the benchmark asks none): "Is
     the {shape} in the left half of the image?" and "... in the top half ...", from its centre, none for
@@ -367,10 +372,9 @@ def place_questions(objects: list, rng: random.Random, k: int) -> list:
     62.7% in 300 steps, the only aid that moved relations; README). `objects`: as open_questions."""
     if k <= 0:
         return []
-    middle = IMAGE_SIZE / 2
-    out = [("place", f"Is the {shape} in the {word} half of the image?", "Yes" if v < middle else "No")
+    out = [("place", f"Is the {shape} in the {word} half of the image?", "Yes" if in_first_half(v) else "No")
            for shape, _, x, y in objects for word, v in (("left", x), ("top", y))
-           if abs(v - middle) > CLEAR_OF_MARGIN]
+           if abs(v - IMAGE_SIZE / 2) > CLEAR_OF_MARGIN]
     rng.shuffle(out)
     return out[:k]
 
@@ -691,8 +695,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         if branches:
             late = step >= args.existence_steps
             dense_rel = args.dense_relation if late else 0
-            dense_ex = args.late_dense_existence if late and args.late_dense_existence is not None else args.dense_existence
-            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn, dense_ex, dense_rel,
+            seqs = [branched(enc, qa, rng, args.turns, args.describe_turn,
+                             args.late_dense_existence if late else args.dense_existence, dense_rel,
                              (open_questions(objects[i], rng, args.open_questions)
                               + place_questions(objects[i], rng, args.place_questions)) if objects else None,
                              objects[i] if objects else None)
@@ -964,6 +968,8 @@ def main(argv=None) -> int:
     ap.add_argument("--eval-only", action="store_true", help="skip training; evaluate the checkpoint in --out")
     args = ap.parse_args(argv)
 
+    if args.late_dense_existence is None:
+        args.late_dense_existence = args.dense_existence
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
