@@ -380,12 +380,13 @@ def place_questions(objects: list, rng: random.Random, k: int) -> list:
 
 
 def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_turn: bool = False, dense: int = 0,
-             dense_rel: int = 0, more: list | None = None, objects: list | None = None) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+             dense_rel: int = 0, more: list | None = None, objects: list | None = None) -> tuple[list[int], list[int], list[int], list[int], list[int], list]:
     """One image, several questions, each asked as if alone: the shared prefix (<s>, system prompt,
     "USER:" and the image tokens) and then one branch per question (the rest of the single-turn prompt,
     the answer and </s>). Returns ids, labels (-100 outside answers), answer index (-1 outside answers,
-    else the branch), position ids (each branch continues the prefix's positions, as it would alone) and
-    segment (0 for the prefix, b + 1 for branch b). With `branch_mask` a branch sees the prefix and
+    else the branch), position ids (each branch continues the prefix's positions, as it would alone),
+    segment (0 for the prefix, b + 1 for branch b) and, per branch, its question (without the suffix)
+    and the index of the token that predicts its answer (for binding_targets). With `branch_mask` a branch sees the prefix and
     itself only, so every answer is the single-turn prediction and none can be read off another turn's
     question or answer (in a multi-turn conversation, "Is the circle red? Yes" gives away "Is the
     circle blue?"). `more`: further branches (the open questions), after the others; `objects`: the
@@ -402,7 +403,9 @@ def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_tu
     turn: list[int] = []
     pos: list[int] = []
     seg: list[int] = []
+    asked: list[tuple[str, int]] = []
     for b, (kind, q, a) in enumerate(qa):
+        plain = q
         if kind != "describe" and rng.random() < 0.5:
             q = q + SUFFIX
         p = enc.first_turn(q)
@@ -416,12 +419,13 @@ def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_tu
         assert ids[:k] == p[:k], q
         ans = enc.answer(prompt(q), a)
         part = p[k:] + ans
+        asked.append((plain, len(ids) + len(p) - k - 1))  # the last prompt token predicts the answer
         ids += part
         labels += [-100] * (len(p) - k) + ans
         turn += [-1] * (len(p) - k) + [b] * len(ans)
         pos += list(range(k, k + len(part)))
         seg += [b + 1] * len(part)
-    return ids, labels, turn, pos, seg
+    return ids, labels, turn, pos, seg, asked
 
 
 def branch_mask(segs: list[list[int]], T: int) -> torch.Tensor:
@@ -436,6 +440,47 @@ def branch_mask(segs: list[list[int]], T: int) -> torch.Tensor:
     m = causal[None] & same & (s[:, :, None] >= 0)
     m |= torch.eye(T, dtype=torch.bool)[None]
     return m[:, None]
+
+
+def binding_heads(hidden: int) -> torch.nn.ModuleDict:
+    """Linear read-outs for --binding-aux: the first and second shape a relation question names, and the
+    column and row (patch cell) of each of the two objects. Training aids only, not in the checkpoint."""
+    return torch.nn.ModuleDict({"first": torch.nn.Linear(hidden, N_SHAPES), "second": torch.nn.Linear(hidden, N_SHAPES),
+                                **{k: torch.nn.Linear(hidden, GRID) for k in ("col1", "row1", "col2", "row2")}})
+
+
+def binding_targets(seqs: list, objects: list) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """For every relation branch of a batch of `branched` sequences (with their images' `objects`): its
+    (sequence, position of the token that predicts the answer) [N, 2] and its targets [N, 6]: first and
+    second named shape, then the two objects' cells (column, row of the centre). None without any."""
+    where_rows, targets = [], []
+    for b, (seq, objs) in enumerate(zip(seqs, objects)):
+        where = {o[0]: o for o in objs}
+        for q, at in seq[5]:
+            r = parse_relation(q)
+            if r is None or r[1] not in where or r[2] not in where:
+                continue
+            cells = [min(GRID - 1, int(v // PATCH)) for name in r[1:] for v in where[name][2:4]]
+            where_rows.append((b, at))
+            targets.append([SHAPES.index(r[1]), SHAPES.index(r[2]), *cells])
+    if not targets:
+        return None
+    return torch.tensor(where_rows), torch.tensor(targets)
+
+
+def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[torch.Tensor, torch.Tensor],
+                 name_layer: int, place_layer: int) -> torch.Tensor:
+    """--binding-aux: cross-entropy of the binding read-outs at the answer-predicting token of each
+    relation branch, the named shapes from the decoder's residual stream after `name_layer` layers and
+    the two objects' cells after `place_layer` (intermediate supervision: without it the decoder stays at
+    chance on relations even with perfect image features; README)."""
+    at, t = found
+    hn = hidden_states[name_layer][at[:, 0], at[:, 1]].float()
+    hp = hidden_states[place_layer][at[:, 0], at[:, 1]].float()
+    loss = F.cross_entropy(heads["first"](hn), t[:, 0]) + F.cross_entropy(heads["second"](hn), t[:, 1])
+    for j, k in enumerate(("col1", "row1", "col2", "row2")):
+        loss = loss + F.cross_entropy(heads[k](hp), t[:, 2 + j])
+    return loss
 
 
 def batch_tensors(seqs: list, pad: int, branches: bool) -> tuple[torch.Tensor, torch.Tensor, dict, torch.Tensor]:
@@ -662,7 +707,11 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
     hook = None
     if aux is not None:
         hook = model.model.multi_modal_projector.register_forward_hook(lambda m, inp, out: feats.__setitem__("x", inp[0]))
-    params = list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
+    bind = None
+    if args.binding_aux > 0 and args.branches and not caption and objects:
+        bind = binding_heads(model.config.text_config.hidden_size)
+    params = (list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
+              + (list(bind.parameters()) if bind is not None else []))
     base_lr = args.caption_lr if caption else args.lr
     opt = torch.optim.AdamW(params, lr=base_lr, betas=(0.9, 0.98), weight_decay=0.05)
     steps, bs = (args.caption_steps, args.caption_batch) if caption else (args.steps, args.batch)
@@ -674,7 +723,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
     order = list(pool)
     rng.shuffle(order)
     cursor = 0
-    history, aux_history = [], []
+    history, aux_history, bind_history = [], [], []
     t0 = time.time()
     model.train()
     pad = enc.tok.token_to_id("<pad>")
@@ -714,7 +763,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
                 wt[b, :len(tn)] = torch.tensor([1.0 / sizes[t] if t >= 0 else 0.0 for t in tn])
         px = pixel_values(images[np.array(idx)])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            out = model(input_ids=ids, pixel_values=px, attention_mask=att, **extra)
+            found = binding_targets(seqs, [objects[i] for i in idx]) if bind is not None else None
+            out = model(input_ids=ids, pixel_values=px, attention_mask=att, output_hidden_states=found is not None, **extra)
             logits = out.logits.float()
             ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100,
                                  reduction="none")
@@ -731,6 +781,10 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
                     extra_loss, _ = probe_loss(aux, vx.float(), patches[extra_idx])
                     aux_loss = (aux_loss * len(idx) + extra_loss * len(extra_idx)) / (len(idx) + len(extra_idx))
             total = loss + args.aux_weight * aux_loss
+            if found is not None:
+                bind_loss = binding_loss(bind, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer)
+                total = total + args.binding_aux * bind_loss
+                bind_history.append(bind_loss.item())
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -740,7 +794,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         if (step + 1) % args.log_every == 0 or step == steps - 1:
             el = time.time() - t0
             recent = float(np.mean(history[-args.log_every:]))
-            log(f"{stage} {step + 1}/{steps} loss {recent:.4f} aux {float(np.mean(aux_history[-args.log_every:])):.3f} lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
+            log(f"{stage} {step + 1}/{steps} loss {recent:.4f} aux {float(np.mean(aux_history[-args.log_every:])):.3f}{f' binding {np.mean(bind_history[-args.log_every:]):.3f}' if bind_history else ''} lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
         if args.eval_every and (step + 1) % args.eval_every == 0 and step < steps - 1:
             if caption:
                 log(f"{stage} {step + 1}: descriptions of unseen images right {caption_accuracy(model, enc, images, qas, val)}")
@@ -752,6 +806,9 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         hook.remove()
     result = {"steps": steps, "batch": bs, "lr": base_lr, "seconds": time.time() - t0,
               "loss_first_100": float(np.mean(history[:100])), "loss_last_100": float(np.mean(history[-100:]))}
+    if bind_history:
+        result["binding_loss_first_100"] = float(np.mean(bind_history[:100]))
+        result["binding_loss_last_100"] = float(np.mean(bind_history[-100:]))
     if caption:
         result["unseen_descriptions_right"] = caption_accuracy(model, enc, images, qas, val)
         log(f"caption stage: descriptions of {len(val)} unseen images right {result['unseen_descriptions_right']}")
@@ -953,6 +1010,13 @@ def main(argv=None) -> int:
                          "relations (off by default: run K, the defaults with 4 of them, 2,000 steps and --late-dense-existence 2, "
                          "bound \"left\" answers to the first-named object's half yet scored worse at every kind, "
                          "relation 53.4%%; README)")
+    ap.add_argument("--binding-aux", type=float, default=0.0, metavar="W",
+                    help="with --branches: weight of the binding read-outs' loss (binding_loss): at each relation "
+                         "question's answer-predicting token, linear heads name the first and second shape the question "
+                         "names (after --binding-name-layer decoder layers) and the two objects' patch cells (after "
+                         "--binding-place-layer); the heads are dropped after training")
+    ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
+    ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     ap.add_argument("--existence-steps", type=int, default=800, metavar="N",
                     help="the first N question-stage steps ask existence questions only (with --dense-existence, more of "
                          "them per image), then every kind; 0: every kind from the start")
@@ -970,6 +1034,10 @@ def main(argv=None) -> int:
 
     if args.late_dense_existence is None:
         args.late_dense_existence = args.dense_existence
+    layers = SPEC["text"]["num_hidden_layers"]
+    for name in ("binding_name_layer", "binding_place_layer"):
+        if not 1 <= getattr(args, name) <= layers:
+            ap.error(f"--{name.replace('_', '-')} must be between 1 and {layers} (the decoder's layers)")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
