@@ -16,8 +16,12 @@ decoder still fails to learn, it fails for its own reasons. Two set-ups:
 * `--mode minimal`: existence questions only, as a bare sequence [64 patch tokens, Is there a <colour>
   <shape> in the image? ASSISTANT:] -> Yes/No, with a small Llama (`--layers`); `--merged` gives the
   (colour, shape) pair one token instead of two words.
+* `--mode relation`: left/above questions only, as a bare sequence [64 patch tokens with their column and
+  row, Is the <shape> to the left of (above) the <shape>? ASSISTANT:] -> Yes/No, with an 8-layer Llama of
+  the shapes decoder's width; `--binding-aux W` adds the training script's binding read-outs (the named
+  shapes and the two objects' cells at the answer-predicting token, train_shapes_model.py --binding-aux).
 
-Both train with AdamW (warm-up, then cosine in llava mode, constant in minimal mode) and report the
+All train with AdamW (warm-up, then cosine; constant in minimal mode) and report the
 teacher-forced first answer token's accuracy on the questions of the last `--held-back` training
 images, which are kept out of training. Python only, one thread by default; no Swift needed once the
 training data exist (run train_shapes_model.py once, or `clvs-trace synth train --seed 1000 --images
@@ -25,6 +29,7 @@ training data exist (run train_shapes_model.py once, or `clvs-trace synth train 
 
     python3 Tests/ShapesModel/decoder_pilot.py --data /tmp/clvs-shapes-work/train-1000-60000 --branches --turns 8
     python3 Tests/ShapesModel/decoder_pilot.py --data ... --mode minimal --batch 256
+    python3 Tests/ShapesModel/decoder_pilot.py --data ... --mode relation --batch 32 --binding-aux 0.3
 
 Results of 2026-12-04 are in the README (shapes model section).
 """
@@ -198,6 +203,75 @@ def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
             log(f"step {step + 1} held-back first-token accuracy {evaluate()}")
 
 
+def small_llama(args, vocab: int) -> LlamaForCausalLM:
+    """The bare-sequence modes' decoder: --layers layers of --hidden width, heads of 32."""
+    return LlamaForCausalLM(LlamaConfig(vocab_size=vocab, hidden_size=args.hidden, num_hidden_layers=args.layers,
+                                        num_attention_heads=args.hidden // 32, num_key_value_heads=args.hidden // 32,
+                                        intermediate_size=512, max_position_embeddings=256))
+
+
+def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
+    """Left/above questions only, as a bare sequence [64 patch tokens with their one-hot column and row,
+    Is the A to the left of / above the B? ASSISTANT:] -> Yes/No, every ordered pair an image has
+    (centre_relations); with --binding-aux W the training script's binding read-outs (binding_loss) at
+    the last token, after --binding-name-layer and --binding-place-layer layers."""
+    rows = []  # (image, question, answer is yes, binding targets)
+    for i in range(len(qas)):
+        for pair in tsm.centre_relations(objects[i]):
+            rows += [(i, q, a == "Yes", torch.tensor(tsm.binding_target(q, objects[i]))) for _, q, a in pair]
+    cut = len(qas) - args.held_back
+    train, held = [r for r in rows if r[0] < cut], [r for r in rows if r[0] >= cut][:2000]
+    # vocabulary: 0-7 "Is the to left of above ? ASSISTANT:", 8 padding, shapes, No, Yes
+    words = {w: k for k, w in enumerate(["Is", "the", "to", "left", "of", "above", "?", "ASSISTANT:", "<pad>"])}
+    shape0 = len(words)
+    no, yes = shape0 + tsm.N_SHAPES, shape0 + tsm.N_SHAPES + 1
+    words.update({w: shape0 + k for k, w in enumerate(tsm.SHAPES)})
+    model = small_llama(args, yes + 1)
+    proj = torch.nn.Sequential(torch.nn.Linear(N_FEATURES + 2 * tsm.GRID, args.hidden), torch.nn.GELU(),
+                               torch.nn.Linear(args.hidden, args.hidden))
+    heads = tsm.binding_heads(args.hidden)
+    params = list(model.parameters()) + list(proj.parameters()) + list(heads.parameters())
+
+    def batch(part: list) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        img = proj(oracle_features(labels[np.array([r[0] for r in part])], True))
+        text = [[words[w] for w in q.replace("?", " ?").split()] + [words["ASSISTANT:"]] for _, q, _, _ in part]
+        T = max(map(len, text))  # left-padded: the answer-predicting token is the last
+        text = [[words["<pad>"]] * (T - len(t)) + t for t in text]
+        x = torch.cat([img, model.model.embed_tokens(torch.tensor(text))], 1)
+        at = torch.tensor([[b, x.shape[1] - 1] for b in range(len(part))])
+        return x, torch.tensor([yes if r[2] else no for r in part]), (at, torch.stack([r[3] for r in part]))
+
+    log(f"{len(train)} training and {len(held)} held-back questions, yes {100 * np.mean([r[2] for r in held]):.1f}%")
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    rng, history, bound, t0 = random.Random(args.seed), [], [], time.time()
+    for step in range(args.steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(args, step)
+        x, y, found = batch(rng.sample(train, args.batch))
+        out = model(inputs_embeds=x, output_hidden_states=args.binding_aux > 0)
+        loss = F.cross_entropy(out.logits[:, -1], y)
+        total = loss
+        if args.binding_aux > 0:
+            b = tsm.binding_loss(heads, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer)
+            total = loss + args.binding_aux * b
+            bound.append(b.item())
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        history.append(loss.item())
+        if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
+            with torch.no_grad():
+                right = []
+                for s in range(0, len(held), 500):
+                    x, y, _ = batch(held[s:s + 500])
+                    last = model(inputs_embeds=x).logits[:, -1]
+                    right.append(torch.where(last[:, yes] > last[:, no], yes, no) == y)
+            log(f"step {step + 1} answer loss {np.mean(history[-args.eval_every:]):.3f}"
+                + (f" binding loss {np.mean(bound[-args.eval_every:]):.3f}" if bound else "")
+                + f" held-back accuracy {100 * torch.cat(right).float().mean().item():.1f} {(time.time() - t0) / (step + 1):.2f}s/step")
+
+
 def run_minimal(args, qas: list, objects: list, labels: np.ndarray) -> None:
     rows = []  # (image, colour index, shape index, answer is yes)
     for i, qa in enumerate(qas):
@@ -213,10 +287,7 @@ def run_minimal(args, qas: list, objects: list, labels: np.ndarray) -> None:
     pair0 = shape0 + tsm.N_SHAPES
     no = pair0 + tsm.N_COLORS * tsm.N_SHAPES
     yes = no + 1
-    config = LlamaConfig(vocab_size=yes + 1, hidden_size=args.hidden, num_hidden_layers=args.layers,
-                         num_attention_heads=args.hidden // 32, num_key_value_heads=args.hidden // 32,
-                         intermediate_size=512, max_position_embeddings=256)
-    model = LlamaForCausalLM(config)
+    model = small_llama(args, yes + 1)
     proj = torch.nn.Linear(N_FEATURES, args.hidden)
     params = list(model.parameters()) + list(proj.parameters())
 
@@ -254,7 +325,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=Path("/tmp/clvs-shapes-work/train-1000-60000"),
                     help="training data with patch labels (qa.jsonl, patches.u8)")
     ap.add_argument("--tokenizer", type=Path, default=tsm.REPO / "Sources" / "clvs-trace" / "Resources" / "default-model" / "tokenizer.json")
-    ap.add_argument("--mode", choices=["llava", "minimal"], default="llava")
+    ap.add_argument("--mode", choices=["llava", "minimal", "relation"], default="llava")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=12, help="images per step (llava) or questions per step (minimal)")
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -282,18 +353,25 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=["existence", "attribute", "relation", "count"], help="llava: one question kind only")
     ap.add_argument("--no-system", action="store_true", help="llava: no system prompt (diagnostic)")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="llava: bf16 autocast")
-    ap.add_argument("--layers", type=int, default=2, help="minimal: decoder layers")
+    ap.add_argument("--layers", type=int, default=None,
+                    help="minimal, relation: decoder layers (default 2 and the shapes model's 8)")
     ap.add_argument("--hidden", type=int, default=192, help="minimal: hidden size (a multiple of 32)")
     ap.add_argument("--merged", action="store_true", help="minimal: the (colour, shape) pair is one token")
+    ap.add_argument("--binding-aux", type=float, default=0.0, metavar="W",
+                    help="relation: weight of the training script's binding read-outs (train_shapes_model.py --binding-aux)")
+    ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
+    ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     args = ap.parse_args(argv)
     if args.place_first > 0 and (args.place_questions <= 0 or not args.branches):
         ap.error("--place-first needs --branches and --place-questions K > 0 (its steps ask nothing else)")
+    if args.layers is None:
+        args.layers = tsm.SPEC["text"]["num_hidden_layers"] if args.mode == "relation" else 2
     if args.warmup is None:
-        args.warmup = 100 if args.mode == "minimal" else 200
+        args.warmup = 200 if args.mode == "llava" else 100
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     qas, objects, labels = load(args.data)
-    (run_minimal if args.mode == "minimal" else run_llava)(args, qas, objects, labels)
+    {"llava": run_llava, "minimal": run_minimal, "relation": run_relation}[args.mode](args, qas, objects, labels)
     return 0
 
 
