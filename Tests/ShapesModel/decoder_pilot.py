@@ -217,19 +217,24 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
     the last token, after --binding-name-layer and --binding-place-layer layers."""
     rows = []  # (image, question, answer is yes, binding targets)
     for i in range(len(qas)):
-        for pair in tsm.centre_relations(objects[i]):
-            rows += [(i, q, a == "Yes", torch.tensor(tsm.binding_target(q, objects[i]))) for _, q, a in pair]
+        asked = [x for pair in tsm.centre_relations(objects[i]) for x in pair]
+        if args.touching:  # the generator's touching questions (their answers need the outlines)
+            asked += [x for x in qas[i] if x[0] == "relation" and x[1].startswith("Is the") and "touching" in x[1]]
+        for _, q, a in asked:
+            t = tsm.binding_target(q, objects[i], labels[i] if args.binding_extents else None)
+            if t is not None:
+                rows.append((i, q, a == "Yes", torch.tensor(t)))
     cut = len(qas) - args.held_back
     train, held = [r for r in rows if r[0] < cut], [r for r in rows if r[0] >= cut][:2000]
     # vocabulary: 0-7 "Is the to left of above ? ASSISTANT:", 8 padding, shapes, No, Yes
-    words = {w: k for k, w in enumerate(["Is", "the", "to", "left", "of", "above", "?", "ASSISTANT:", "<pad>"])}
+    words = {w: k for k, w in enumerate(["Is", "the", "to", "left", "of", "above", "touching", "?", "ASSISTANT:", "<pad>"])}
     shape0 = len(words)
     no, yes = shape0 + tsm.N_SHAPES, shape0 + tsm.N_SHAPES + 1
     words.update({w: shape0 + k for k, w in enumerate(tsm.SHAPES)})
     model = small_llama(args, yes + 1)
     proj = torch.nn.Sequential(torch.nn.Linear(N_FEATURES + 2 * tsm.GRID, args.hidden), torch.nn.GELU(),
                                torch.nn.Linear(args.hidden, args.hidden))
-    heads = tsm.binding_heads(args.hidden)
+    heads = tsm.binding_heads(args.hidden, args.binding_extents)
     params = list(model.parameters()) + list(proj.parameters()) + list(heads.parameters())
 
     def batch(part: list) -> tuple[torch.Tensor, torch.Tensor, tuple]:
@@ -267,9 +272,12 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
                     x, y, _ = batch(held[s:s + 500])
                     last = model(inputs_embeds=x).logits[:, -1]
                     right.append(torch.where(last[:, yes] > last[:, no], yes, no) == y)
+                right = torch.cat(right).float()
+            by_kind = {k: round(100 * right[[j for j, r in enumerate(held) if tsm.parse_relation(r[1])[0] == k]].mean().item(), 1)
+                       for k in sorted({tsm.parse_relation(r[1])[0] for r in held})}
             log(f"step {step + 1} answer loss {np.mean(history[-args.eval_every:]):.3f}"
                 + (f" binding loss {np.mean(bound[-args.eval_every:]):.3f}" if bound else "")
-                + f" held-back accuracy {100 * torch.cat(right).float().mean().item():.1f} {(time.time() - t0) / (step + 1):.2f}s/step")
+                + f" held-back accuracy {100 * right.mean().item():.1f} {by_kind} {(time.time() - t0) / (step + 1):.2f}s/step")
 
 
 def run_minimal(args, qas: list, objects: list, labels: np.ndarray) -> None:
@@ -359,6 +367,8 @@ def main(argv=None) -> int:
     ap.add_argument("--merged", action="store_true", help="minimal: the (colour, shape) pair is one token")
     ap.add_argument("--binding-aux", type=float, default=0.0, metavar="W",
                     help="relation: weight of the training script's binding read-outs (train_shapes_model.py --binding-aux)")
+    ap.add_argument("--binding-extents", action="store_true", help="relation: the read-outs also give each object's extent")
+    ap.add_argument("--touching", action="store_true", help="relation: the generator's touching questions too")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     args = ap.parse_args(argv)

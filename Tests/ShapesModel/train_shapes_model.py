@@ -450,33 +450,46 @@ def branch_mask(segs: list[list[int]], T: int) -> torch.Tensor:
     return m[:, None]
 
 
-def binding_heads(hidden: int) -> torch.nn.ModuleDict:
+EXTENT_HEADS = tuple(f"{e}{k}" for k in (1, 2) for e in ("col_min", "col_max", "row_min", "row_max"))
+
+
+def binding_heads(hidden: int, extents: bool = False) -> torch.nn.ModuleDict:
     """Linear read-outs for --binding-aux: the first and second shape a relation question names, and the
-    column and row (patch cell) of each of the two objects. Training aids only, not in the checkpoint."""
+    column and row (patch cell) of each of the two objects; with `extents` also each object's first and
+    last column and row among the patches labelled with its shape. Training aids only, not in the checkpoint."""
+    places = ("col1", "row1", "col2", "row2") + (EXTENT_HEADS if extents else ())
     return torch.nn.ModuleDict({"first": torch.nn.Linear(hidden, N_SHAPES), "second": torch.nn.Linear(hidden, N_SHAPES),
-                                **{k: torch.nn.Linear(hidden, GRID) for k in ("col1", "row1", "col2", "row2")}})
+                                **{k: torch.nn.Linear(hidden, GRID) for k in places}})
 
 
-def binding_target(question: str, objects: list) -> list[int] | None:
+def binding_target(question: str, objects: list, labels: np.ndarray | None = None) -> list[int] | None:
     """The binding read-outs' targets for a relation question about an image's `objects` (rows of
     qa.jsonl): first and second named shape, then the two objects' cells (column and row of the patch
-    holding the centre). None for other questions or a shape the image lacks."""
+    holding the centre); with the image's patch `labels` ([patches, (shape, colour)], patches.u8) also
+    each object's extent (EXTENT_HEADS; the centre's cell for an object no patch is labelled with).
+    None for other questions or a shape the image lacks."""
     r = parse_relation(question)
     where = {o[0]: o for o in objects}
     if r is None or r[1] not in where or r[2] not in where:
         return None
     cells = [min(GRID - 1, int(v // PATCH)) for name in r[1:] for v in where[name][2:4]]
-    return [SHAPES.index(r[1]), SHAPES.index(r[2]), *cells]
+    out = [SHAPES.index(r[1]), SHAPES.index(r[2]), *cells]
+    if labels is not None:
+        for j, name in enumerate(r[1:]):
+            on = np.flatnonzero(labels[:, 0] == SHAPES.index(name) + 1)
+            cols, rows = (on % GRID, on // GRID) if on.size else ([cells[2 * j]], [cells[2 * j + 1]])
+            out += [int(min(cols)), int(max(cols)), int(min(rows)), int(max(rows))]
+    return out
 
 
-def binding_targets(seqs: list, objects: list) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """For every relation branch of a batch of `branched` sequences (with their images' `objects`): its
-    (sequence, position of the token that predicts the answer) [N, 2] and its binding_target [N, 6].
-    None without any."""
+def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """For every relation branch of a batch of `branched` sequences (with their images' `objects` and,
+    for the extents, patch `labels` [B, patches, 2]): its (sequence, position of the token that predicts
+    the answer) [N, 2] and its binding_target [N, 6 or 14]. None without any."""
     places, targets = [], []
     for b, (seq, objs) in enumerate(zip(seqs, objects)):
         for q, at in seq[5]:
-            t = binding_target(q, objs)
+            t = binding_target(q, objs, None if labels is None else labels[b])
             if t is not None:
                 places.append((b, at))
                 targets.append(t)
@@ -495,7 +508,7 @@ def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[
     hn = hidden_states[name_layer][at[:, 0], at[:, 1]].float()
     hp = hidden_states[place_layer][at[:, 0], at[:, 1]].float()
     loss = F.cross_entropy(heads["first"](hn), t[:, 0]) + F.cross_entropy(heads["second"](hn), t[:, 1])
-    for j, k in enumerate(("col1", "row1", "col2", "row2")):
+    for j, k in enumerate(list(heads)[2:]):  # the places, in binding_target's order
         loss = loss + F.cross_entropy(heads[k](hp), t[:, 2 + j])
     return loss
 
@@ -726,7 +739,9 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         hook = model.model.multi_modal_projector.register_forward_hook(lambda m, inp, out: feats.__setitem__("x", inp[0]))
     bind = None
     if args.binding_aux > 0 and args.branches and not caption and objects:
-        bind = binding_heads(model.config.text_config.hidden_size)
+        if args.binding_extents and patches is None:
+            raise SystemExit("--binding-extents needs the training set's patch labels (patches.u8; clvs-trace synth train --patch 14)")
+        bind = binding_heads(model.config.text_config.hidden_size, args.binding_extents)
     params = (list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
               + (list(bind.parameters()) if bind is not None else []))
     base_lr = args.caption_lr if caption else args.lr
@@ -780,7 +795,10 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
                 wt[b, :len(tn)] = torch.tensor([1.0 / sizes[t] if t >= 0 else 0.0 for t in tn])
         px = pixel_values(images[np.array(idx)])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            found = binding_targets(seqs, [objects[i] for i in idx]) if bind is not None else None
+            found = None
+            if bind is not None:
+                found = binding_targets(seqs, [objects[i] for i in idx],
+                                        patches[np.array(idx)] if args.binding_extents else None)
             out = model(input_ids=ids, pixel_values=px, attention_mask=att, output_hidden_states=found is not None, **extra)
             logits = out.logits.float()
             ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100,
@@ -1033,6 +1051,9 @@ def main(argv=None) -> int:
                          "names (after --binding-name-layer decoder layers) and the two objects' patch cells (after "
                          "--binding-place-layer); the heads are dropped after training (0: off; run L, the shipped model, took "
                          "relations from 60.3%% to 82.4%% with it; README)")
+    ap.add_argument("--binding-extents", action="store_true",
+                    help="with --binding-aux: the read-outs also give each object's first and last column and row "
+                         "(from the training set's patch labels), a path to touching")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     ap.add_argument("--existence-steps", type=int, default=800, metavar="N",
