@@ -19,7 +19,8 @@ decoder still fails to learn, it fails for its own reasons. Two set-ups:
 * `--mode relation`: left/above questions only, as a bare sequence [64 patch tokens with their column and
   row, Is the <shape> to the left of (above) the <shape>? ASSISTANT:] -> Yes/No, with an 8-layer Llama of
   the shapes decoder's width; `--binding-aux W` adds the training script's binding read-outs (the named
-  shapes and the two objects' cells at the answer-predicting token, train_shapes_model.py --binding-aux).
+  shapes and the two objects' cells at the answer-predicting token, train_shapes_model.py --binding-aux);
+  `--touching` adds the generator's touching questions, `--binding-extents` each object's extent.
 
 All train with AdamW (warm-up, then cosine; constant in minimal mode) and report the
 teacher-forced first answer token's accuracy on the questions of the last `--held-back` training
@@ -213,20 +214,29 @@ def small_llama(args, vocab: int) -> LlamaForCausalLM:
 def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
     """Left/above questions only, as a bare sequence [64 patch tokens with their one-hot column and row,
     Is the A to the left of / above the B? ASSISTANT:] -> Yes/No, every ordered pair an image has
-    (centre_relations); with --binding-aux W the training script's binding read-outs (binding_loss) at
-    the last token, after --binding-name-layer and --binding-place-layer layers."""
+    (centre_relations), with --touching also the generator's touching questions (then each batch draws
+    the three relations equally often); with --binding-aux W
+    the training script's binding read-outs (binding_loss) at the last token, after
+    --binding-name-layer and --binding-place-layer layers (--binding-extents: the objects' extents too).
+    Reports the held-back accuracy per relation."""
     rows = []  # (image, question, answer is yes, binding targets)
     for i in range(len(qas)):
         asked = [x for pair in tsm.centre_relations(objects[i]) for x in pair]
         if args.touching:  # the generator's touching questions (their answers need the outlines)
-            asked += [x for x in qas[i] if x[0] == "relation" and x[1].startswith("Is the") and "touching" in x[1]]
+            asked += [x for x in qas[i] if x[0] == "relation" and (tsm.parse_relation(x[1]) or ("",))[0] == "touching"]
         for _, q, a in asked:
             t = tsm.binding_target(q, objects[i], labels[i] if args.binding_extents else None)
             if t is not None:
                 rows.append((i, q, a == "Yes", torch.tensor(t)))
     cut = len(qas) - args.held_back
-    train, held = [r for r in rows if r[0] < cut], [r for r in rows if r[0] >= cut][:2000]
-    # vocabulary: 0-7 "Is the to left of above ? ASSISTANT:", 8 padding, shapes, No, Yes
+    train, held = [r for r in rows if r[0] < cut], [r for r in rows if r[0] >= cut]
+    kinds = np.array([tsm.parse_relation(r[1])[0] for r in held])
+    held = [r for k in sorted(set(kinds)) for r in [h for h, hk in zip(held, kinds) if hk == k][:1000]]
+    kinds = np.array([tsm.parse_relation(r[1])[0] for r in held])  # up to 1,000 held-back questions per relation
+    by_kind = collections.defaultdict(list)
+    for r in train:
+        by_kind[tsm.parse_relation(r[1])[0]].append(r)
+    # vocabulary: the question words, ASSISTANT:, padding, shapes, No, Yes
     words = {w: k for k, w in enumerate(["Is", "the", "to", "left", "of", "above", "touching", "?", "ASSISTANT:", "<pad>"])}
     shape0 = len(words)
     no, yes = shape0 + tsm.N_SHAPES, shape0 + tsm.N_SHAPES + 1
@@ -252,7 +262,11 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
     for step in range(args.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(args, step)
-        x, y, found = batch(rng.sample(train, args.batch))
+        if args.touching:  # every relation equally often (touching questions are 4% of the rows)
+            part = [rng.choice(by_kind[k]) for k in rng.choices(sorted(by_kind), k=args.batch)]
+        else:
+            part = rng.sample(train, args.batch)
+        x, y, found = batch(part)
         out = model(inputs_embeds=x, output_hidden_states=args.binding_aux > 0)
         loss = F.cross_entropy(out.logits[:, -1], y)
         total = loss
@@ -273,11 +287,10 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
                     last = model(inputs_embeds=x).logits[:, -1]
                     right.append(torch.where(last[:, yes] > last[:, no], yes, no) == y)
                 right = torch.cat(right).float()
-            by_kind = {k: round(100 * right[[j for j, r in enumerate(held) if tsm.parse_relation(r[1])[0] == k]].mean().item(), 1)
-                       for k in sorted({tsm.parse_relation(r[1])[0] for r in held})}
+            per = {str(k): round(100 * right[torch.from_numpy(kinds == k)].mean().item(), 1) for k in sorted(set(kinds))}
             log(f"step {step + 1} answer loss {np.mean(history[-args.eval_every:]):.3f}"
                 + (f" binding loss {np.mean(bound[-args.eval_every:]):.3f}" if bound else "")
-                + f" held-back accuracy {100 * right.mean().item():.1f} {by_kind} {(time.time() - t0) / (step + 1):.2f}s/step")
+                + f" held-back accuracy {100 * right.mean().item():.1f} {per} {(time.time() - t0) / (step + 1):.2f}s/step")
 
 
 def run_minimal(args, qas: list, objects: list, labels: np.ndarray) -> None:

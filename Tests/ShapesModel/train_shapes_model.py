@@ -2,8 +2,9 @@
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
 One command, from the repository root (55.4 minutes alone with the default 2 threads on a
-2-vCPU Zen 4 machine, data generation included, the Swift build not; these defaults trained the
-shipped model, see the README and training_report.json):
+2-vCPU Zen 4 machine with the training set and held-out benchmark already in --work, about 3 minutes
+more to write them, the Swift build not counted; these defaults trained the shipped model, see the
+README and training_report.json):
 
     python3 Tests/ShapesModel/train_shapes_model.py
 
@@ -394,8 +395,8 @@ def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_tu
     the answer and </s>). Returns ids, labels (-100 outside answers), answer index (-1 outside answers,
     else the branch), position ids (each branch continues the prefix's positions, as it would alone),
     segment (0 for the prefix, b + 1 for branch b) and, per branch, its question (without the suffix)
-    and the index of the token that predicts its answer (for binding_targets). With `branch_mask` a branch sees the prefix and
-    itself only, so every answer is the single-turn prediction and none can be read off another turn's
+    and the index of the token that predicts its answer (for binding_targets). With `branch_mask` a
+    branch sees the prefix and itself only, so every answer is the single-turn prediction and none can be read off another turn's
     question or answer (in a multi-turn conversation, "Is the circle red? Yes" gives away "Is the
     circle blue?"). `more`: further branches (the open questions), after the others; `objects`: the
     image's objects, for dense_relation."""
@@ -486,24 +487,25 @@ def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None)
     """For every relation branch of a batch of `branched` sequences (with their images' `objects` and,
     for the extents, patch `labels` [B, patches, 2]): its (sequence, position of the token that predicts
     the answer) [N, 2] and its binding_target [N, 6 or 14]. None without any."""
-    places, targets = [], []
+    tokens, targets = [], []
     for b, (seq, objs) in enumerate(zip(seqs, objects)):
         for q, at in seq[5]:
             t = binding_target(q, objs, None if labels is None else labels[b])
             if t is not None:
-                places.append((b, at))
+                tokens.append((b, at))
                 targets.append(t)
     if not targets:
         return None
-    return torch.tensor(places), torch.tensor(targets)
+    return torch.tensor(tokens), torch.tensor(targets)
 
 
 def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[torch.Tensor, torch.Tensor],
                  name_layer: int, place_layer: int) -> torch.Tensor:
     """--binding-aux: cross-entropy of the binding read-outs at the answer-predicting token of each
     relation branch, the named shapes from the decoder's residual stream after `name_layer` layers and
-    the two objects' cells after `place_layer` (intermediate supervision: without it the decoder stays at
-    chance on relations even with perfect image features; README)."""
+    the two objects' cells (and extents, if `heads` has them) after `place_layer` (intermediate
+    supervision: without it the decoder stays at chance on relations even with perfect image features;
+    README)."""
     at, t = found
     hn = hidden_states[name_layer][at[:, 0], at[:, 1]].float()
     hp = hidden_states[place_layer][at[:, 0], at[:, 1]].float()
