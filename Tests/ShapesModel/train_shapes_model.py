@@ -2,8 +2,8 @@
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
 One command, from the repository root (55.4 minutes alone with the default 2 threads on a
-2-vCPU Zen 4 machine with the training set and held-out benchmark already in --work, about 3 minutes
-more to write them, the Swift build not counted; these defaults trained the shipped model, see the
+2-vCPU Zen 4 machine with the training set and held-out benchmark already in --work, about 1.3
+minutes more to write them, the Swift build not counted; these defaults trained the shipped model, see the
 README and training_report.json):
 
     python3 Tests/ShapesModel/train_shapes_model.py
