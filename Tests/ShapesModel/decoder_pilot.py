@@ -192,10 +192,7 @@ def run_llava(args, qas: list, objects: list, labels: np.ndarray) -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = model(inputs_embeds=embeds(ids, np.array(idx)), attention_mask=att, **extra).logits.float()
             loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        tsm.optimizer_step(opt, loss, model.parameters())
         history.append(loss.item())
         if (step + 1) % args.log_every == 0:
             log(f"step {step + 1} loss {np.mean(history[-args.log_every:]):.4f} questions/step "
@@ -209,6 +206,14 @@ def small_llama(args, vocab: int) -> LlamaForCausalLM:
     return LlamaForCausalLM(LlamaConfig(vocab_size=vocab, hidden_size=args.hidden, num_hidden_layers=args.layers,
                                         num_attention_heads=args.hidden // 32, num_key_value_heads=args.hidden // 32,
                                         intermediate_size=512, max_position_embeddings=256))
+
+
+def by_relation(rows: list) -> dict[str, list]:
+    """run_relation's rows grouped by relation (left, above, touching), in their order."""
+    out: dict[str, list] = collections.defaultdict(list)
+    for r in rows:
+        out[tsm.parse_relation(r[1])[0]].append(r)
+    return out
 
 
 def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
@@ -229,13 +234,11 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
             if t is not None:
                 rows.append((i, q, a == "Yes", torch.tensor(t)))
     cut = len(qas) - args.held_back
-    train, held = [r for r in rows if r[0] < cut], [r for r in rows if r[0] >= cut]
-    kinds = np.array([tsm.parse_relation(r[1])[0] for r in held])
-    held = [r for k in sorted(set(kinds)) for r in [h for h, hk in zip(held, kinds) if hk == k][:1000]]
-    kinds = np.array([tsm.parse_relation(r[1])[0] for r in held])  # up to 1,000 held-back questions per relation
-    by_kind = collections.defaultdict(list)
-    for r in train:
-        by_kind[tsm.parse_relation(r[1])[0]].append(r)
+    train = [r for r in rows if r[0] < cut]
+    by_kind = by_relation(train)
+    held_by = {k: v[:1000] for k, v in by_relation([r for r in rows if r[0] >= cut]).items()}  # up to 1,000 per relation
+    held = [r for k in sorted(held_by) for r in held_by[k]]
+    kinds = np.array([k for k in sorted(held_by) for _ in held_by[k]])
     # vocabulary: the question words, ASSISTANT:, padding, shapes, No, Yes
     words = {w: k for k, w in enumerate(["Is", "the", "to", "left", "of", "above", "touching", "?", "ASSISTANT:", "<pad>"])}
     shape0 = len(words)
@@ -274,10 +277,7 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
             b = tsm.binding_loss(heads, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer)
             total = loss + args.binding_aux * b
             bound.append(b.item())
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        tsm.optimizer_step(opt, total, params)
         history.append(loss.item())
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
             with torch.no_grad():
@@ -326,10 +326,7 @@ def run_minimal(args, qas: list, objects: list, labels: np.ndarray) -> None:
             g["lr"] = lr_at(args, step)
         x, y = batch(rng.sample(train, args.batch))
         loss = F.cross_entropy(model(inputs_embeds=x).logits[:, -1], y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        tsm.optimizer_step(opt, loss, params)
         history.append(loss.item())
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
             with torch.no_grad():

@@ -451,6 +451,14 @@ def branch_mask(segs: list[list[int]], T: int) -> torch.Tensor:
     return m[:, None]
 
 
+def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params) -> None:
+    """One AdamW step of every training loop here: gradients of `loss`, clipped to norm 1 over `params`."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+
+
 EXTENT_HEADS = tuple(f"{e}{k}" for k in (1, 2) for e in ("col_min", "col_max", "row_min", "row_max"))
 
 
@@ -706,10 +714,7 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             x = selected_vision_features(model, pixel_values(images[idx]))
             loss, right = probe_loss(aux, x.float(), patches[idx], accuracy=True)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        optimizer_step(opt, loss, params)
         losses.append(loss.item())
         rights.append(right.item())
         if (step + 1) % args.log_every == 0 or step == steps - 1:
@@ -822,10 +827,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
                 bind_loss = binding_loss(bind, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer)
                 total = total + args.binding_aux * bind_loss
                 bind_history.append(bind_loss.item())
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        optimizer_step(opt, total, params)
         history.append(loss.item())
         aux_history.append(float(aux_loss.detach()))
         if (step + 1) % args.log_every == 0 or step == steps - 1:
