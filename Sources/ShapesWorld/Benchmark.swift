@@ -198,7 +198,8 @@ public struct ShapesBenchmark: Sendable {
 }
 
 /// Training data: `images.u8` (N x H x W x 3 raw bytes), `patches.u8` (N x rows x columns x 2:
-/// `PatchLabels` for the model's patch size) and `qa.jsonl` (one line per image:
+/// `PatchLabels` for the model's patch size), `contacts.u8` (N x rows x columns: `ContactLabels`)
+/// and `qa.jsonl` (one line per image:
 /// `{"image": i, "qa": [[kind, question, answer], ...], "objects": [[shape, colour, centre x, centre y], ...]}`,
 /// objects in drawing order, centres in pixels), for the training script.
 public enum ShapesTrainingSet {
@@ -210,11 +211,13 @@ public enum ShapesTrainingSet {
         let sampler = SceneSampler(parameters: parameters)
         let imgURL = directory.appendingPathComponent("images.u8"), qaURL = directory.appendingPathComponent("qa.jsonl")
         let patchURL = directory.appendingPathComponent("patches.u8")
+        let contactURL = directory.appendingPathComponent("contacts.u8")
         let tmpImg = directory.appendingPathComponent(".images.u8.partial"), tmpQA = directory.appendingPathComponent(".qa.jsonl.partial")
         let tmpPatch = directory.appendingPathComponent(".patches.u8.partial")
-        for t in [tmpImg, tmpQA, tmpPatch] { FileManager.default.createFile(atPath: t.path, contents: nil) }
+        let tmpContact = directory.appendingPathComponent(".contacts.u8.partial")
+        for t in [tmpImg, tmpQA, tmpPatch, tmpContact] { FileManager.default.createFile(atPath: t.path, contents: nil) }
         guard let hImg = try? FileHandle(forWritingTo: tmpImg), let hQA = try? FileHandle(forWritingTo: tmpQA),
-              let hPatch = try? FileHandle(forWritingTo: tmpPatch) else {
+              let hPatch = try? FileHandle(forWritingTo: tmpPatch), let hContact = try? FileHandle(forWritingTo: tmpContact) else {
             throw ShapesWorldError.io(path: directory.path, reason: "cannot open output files")
         }
         let chunk = 256
@@ -224,15 +227,19 @@ public enum ShapesTrainingSet {
             var pixels = [[UInt8]](repeating: [], count: n)
             var qas = [String](repeating: "", count: n)
             var patches = [[UInt8]](repeating: [], count: n)
+            var contacts = [[UInt8]](repeating: [], count: n)
             let s0 = start
             pixels.withUnsafeMutableBufferPointer { px in
               patches.withUnsafeMutableBufferPointer { pl in
+               contacts.withUnsafeMutableBufferPointer { ct in
                 qas.withUnsafeMutableBufferPointer { qa in
                     DispatchQueue.concurrentPerform(iterations: n) { k in
                         let i = s0 + k
                         let sc = ShapesBenchmark.scene(seed: seed, index: i, sampler: sampler)
                         px[k] = SceneRenderer.render(sc)
-                        pl[k] = PatchLabels.labels(sc, patchSize: patchSize)
+                        let masks = PatchLabels.masks(sc)
+                        pl[k] = PatchLabels.labels(sc, masks: masks, patchSize: patchSize)
+                        ct[k] = ContactLabels.labels(sc, masks: masks, patchSize: patchSize)
                         var g = SplitMix64.derived(seed: seed ^ 0x7A1_0000, UInt64(i) &+ 1)
                         let qs = TrainingQuestions.sample(SceneFacts(scene: sc, sampler: sampler), count: questionsPerImage, &g)
                         let items = qs.map { "[\"\($0.kind.rawValue)\", \(jsonString($0.text)), \(jsonString($0.answer))]" }
@@ -243,11 +250,13 @@ public enum ShapesTrainingSet {
                         qa[k] = "{\"image\": \(i), \"qa\": [\(items.joined(separator: ", "))], \"objects\": [\(objs.joined(separator: ", "))]}\n"
                     }
                 }
+               }
               }
             }
             for k in 0..<n {
                 hImg.write(Data(pixels[k]))
                 hPatch.write(Data(patches[k]))
+                hContact.write(Data(contacts[k]))
                 hQA.write(Data(qas[k].utf8))
             }
             start += n
@@ -256,7 +265,8 @@ public enum ShapesTrainingSet {
         try? hImg.close()
         try? hQA.close()
         try? hPatch.close()
-        for (tmp, dst) in [(tmpImg, imgURL), (tmpQA, qaURL), (tmpPatch, patchURL)] {
+        try? hContact.close()
+        for (tmp, dst) in [(tmpImg, imgURL), (tmpQA, qaURL), (tmpPatch, patchURL), (tmpContact, contactURL)] {
             try? FileManager.default.removeItem(at: dst)
             do { try FileManager.default.moveItem(at: tmp, to: dst) } catch {
                 throw ShapesWorldError.io(path: dst.path, reason: "cannot move into place: \(error)")
@@ -270,10 +280,19 @@ public enum ShapesTrainingSet {
 public enum PatchLabels {
     /// [rows * columns * 2] bytes: (shape index + 1, colour index + 1), 0 = background.
     public static func labels(_ scene: Scene, patchSize p: Int) -> [UInt8] {
+        labels(scene, masks: masks(scene), patchSize: p)
+    }
+
+    /// Each object's pixel mask (`PolygonCoverage.mask`), in drawing order.
+    public static func masks(_ scene: Scene) -> [[Bool]] {
+        scene.objects.map { PolygonCoverage.mask(PolygonCoverage.coverage($0.polygon, width: scene.width, height: scene.height)) }
+    }
+
+    /// `labels(_:patchSize:)` from the objects' masks (`masks(_:)`).
+    public static func labels(_ scene: Scene, masks: [[Bool]], patchSize p: Int) -> [UInt8] {
         let w = scene.width, h = scene.height, cols = w / p, rows = h / p
         var owner = [Int](repeating: -1, count: w * h)
-        for (k, o) in scene.objects.enumerated() {
-            let m = PolygonCoverage.mask(PolygonCoverage.coverage(o.polygon, width: w, height: h))
+        for (k, m) in masks.enumerated() {
             for i in 0..<(w * h) where m[i] { owner[i] = k }
         }
         var out = [UInt8](repeating: 0, count: rows * cols * 2)
@@ -287,6 +306,30 @@ public enum PatchLabels {
                 let o = scene.objects[best]
                 out[(r * cols + c) * 2] = UInt8((ShapeKind.allCases.firstIndex(of: o.shape) ?? 0) + 1)
                 out[(r * cols + c) * 2 + 1] = UInt8((ShapeColor.allCases.firstIndex(of: o.color) ?? 0) + 1)
+            }
+        }
+        return out
+    }
+}
+
+/// Where objects touch, per patch: bit k (`ShapeKind.allCases[k]`) is set when the patch holds a
+/// pixel at which an object of that kind touches another object, a pixel of one object's mask that
+/// is in or 8-adjacent to the other's: the rule `SceneSampler.contact` calls touching, so a pair
+/// marks some patch exactly when it touches. What the pixels show at 4 px and up, and the patch
+/// labels at 14 px do not: a training target for the vision tower.
+public enum ContactLabels {
+    /// [rows * columns] bytes, raster order; objects' masks from `PatchLabels.masks`.
+    public static func labels(_ scene: Scene, masks: [[Bool]], patchSize p: Int) -> [UInt8] {
+        let w = scene.width, h = scene.height, cols = w / p, rows = h / p
+        var out = [UInt8](repeating: 0, count: rows * cols)
+        let near = masks.map { PolygonCoverage.dilate($0, width: w, height: h, by: 1) }
+        let bit = scene.objects.map { UInt8(1 << (ShapeKind.allCases.firstIndex(of: $0.shape) ?? 0)) }
+        for a in masks.indices {
+            for b in masks.indices where b > a {
+                for i in 0..<(w * h) where (near[a][i] && masks[b][i]) || (near[b][i] && masks[a][i]) {
+                    let c = (i % w) / p, r = (i / w) / p
+                    if c < cols && r < rows { out[r * cols + c] |= bit[a] | bit[b] }
+                }
             }
         }
         return out

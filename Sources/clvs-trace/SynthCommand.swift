@@ -50,7 +50,7 @@ struct SynthTrainCommand: ParsableCommand {
     @Option(help: "Seed of the world (the benchmark's held-out seed is 1; training uses another).") var seed: UInt64 = 1000
     @Option(help: "Number of images.") var images: Int = 1000
     @Option(help: "Questions per image.") var questions: Int = 8
-    @Option(help: "Patch size of the patch labels (patches.u8).") var patch: Int = 14
+    @Option(help: "Patch size of the patch and contact labels (patches.u8, contacts.u8).") var patch: Int = 14
     @Option(help: "Output directory.") var out: String
 
     func validate() throws {

@@ -64,8 +64,9 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def load(data: Path) -> tuple[list, list, np.ndarray]:
-    """The training conversations and objects (qa.jsonl) and patch labels [images, patches, (shape, colour)]."""
+def load(data: Path, contacts: bool = False) -> tuple[list, list, np.ndarray]:
+    """The training conversations and objects (qa.jsonl) and patch labels [images, patches, (shape, colour)];
+    with `contacts`, the contact byte (contacts.u8) as a third label."""
     qa_file, patch_file = data / "qa.jsonl", data / "patches.u8"
     for f in (qa_file, patch_file):
         if not f.exists():
@@ -75,18 +76,28 @@ def load(data: Path) -> tuple[list, list, np.ndarray]:
     raw = np.fromfile(patch_file, dtype=np.uint8)
     if raw.size != len(qas) * tsm.N_IMAGE * 2:
         raise SystemExit(f"{patch_file}: {raw.size} bytes, expected {len(qas)} images x {tsm.N_IMAGE} patches x 2")
-    return qas, objects, raw.reshape(len(qas), tsm.N_IMAGE, 2).astype(np.int64)
+    labels = raw.reshape(len(qas), tsm.N_IMAGE, 2).astype(np.int64)
+    if contacts:
+        c = np.fromfile(data / "contacts.u8", dtype=np.uint8) if (data / "contacts.u8").exists() else np.zeros(0, np.uint8)
+        if c.size != len(qas) * tsm.N_IMAGE:
+            raise SystemExit(f"{data / 'contacts.u8'}: missing or not {len(qas)} images x {tsm.N_IMAGE} patches "
+                             "(clvs-trace synth train writes it)")
+        labels = np.concatenate([labels, c.reshape(len(qas), tsm.N_IMAGE, 1).astype(np.int64)], axis=2)
+    return qas, objects, labels
 
 
 def oracle_features(labels: np.ndarray, position: bool = False) -> torch.Tensor:
     """[B, P, 2] patch labels -> [B, P, N_FEATURES] one-hot shape, colour and (colour, shape) pair; with
-    `position` [B, P, N_FEATURES + 2 * tsm.GRID], the patch's one-hot column and row appended."""
+    `position` [B, P, N_FEATURES + 2 * tsm.GRID], the patch's one-hot column and row appended; labels
+    [B, P, 3] (load's `contacts`) append the contact bits (tsm.N_SHAPES more)."""
     p = torch.from_numpy(labels)
     s, c = p[..., 0], p[..., 1]
     pair = tsm.pair_class(s, c)
     parts = [F.one_hot(s, tsm.N_SHAPES + 1), F.one_hot(c, tsm.N_COLORS + 1), F.one_hot(pair, tsm.N_SHAPES * tsm.N_COLORS + 1)]
     if position:
         parts += [F.one_hot(t, tsm.GRID).expand(*p.shape[:2], -1) for t in tsm.patch_places(p.shape[1])]
+    if p.shape[-1] > 2:
+        parts.append(tsm.contact_bits(p[..., 2]))
     return torch.cat(parts, -1).float()
 
 
@@ -245,7 +256,8 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
     no, yes = shape0 + tsm.N_SHAPES, shape0 + tsm.N_SHAPES + 1
     words.update({w: shape0 + k for k, w in enumerate(tsm.SHAPES)})
     model = small_llama(args, yes + 1)
-    proj = torch.nn.Sequential(torch.nn.Linear(N_FEATURES + 2 * tsm.GRID, args.hidden), torch.nn.GELU(),
+    n_in = N_FEATURES + 2 * tsm.GRID + (tsm.N_SHAPES if labels.shape[-1] > 2 else 0)
+    proj = torch.nn.Sequential(torch.nn.Linear(n_in, args.hidden), torch.nn.GELU(),
                                torch.nn.Linear(args.hidden, args.hidden))
     heads = tsm.binding_heads(args.hidden, args.binding_extents)
     params = list(model.parameters()) + list(proj.parameters()) + list(heads.parameters())
@@ -379,6 +391,8 @@ def main(argv=None) -> int:
                     help="relation: weight of the training script's binding read-outs (train_shapes_model.py --binding-aux)")
     ap.add_argument("--binding-extents", action="store_true", help="relation: the read-outs also give each object's extent")
     ap.add_argument("--touching", action="store_true", help="relation: the generator's touching questions too")
+    ap.add_argument("--contact-features", action="store_true",
+                    help="relation: each patch's perfect features also carry its contact bits (contacts.u8)")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     args = ap.parse_args(argv)
@@ -390,7 +404,7 @@ def main(argv=None) -> int:
         args.warmup = 200 if args.mode == "llava" else 100
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    qas, objects, labels = load(args.data)
+    qas, objects, labels = load(args.data, args.contact_features)
     {"llava": run_llava, "minimal": run_minimal, "relation": run_relation}[args.mode](args, qas, objects, labels)
     return 0
 

@@ -122,8 +122,10 @@ def build_swift(clvs_trace: str | None) -> str:
 
 def make_data(exe: str, work: Path, train_images: int, train_seed: int) -> tuple[Path, Path]:
     train, held = work / f"train-{train_seed}-{train_images}", work / "heldout-1-300"
-    # A training set from before 2026-12-05 lacks the objects' centres (--open-questions): write it again.
-    if not (train / "qa.jsonl").exists() or '"objects"' not in open(train / "qa.jsonl").readline():
+    # A training set from before 2026-12-05 lacks the objects' centres (--open-questions), one from
+    # before 2026-12-06 the contact labels (--contact-probe): write it again (same seed, same bytes).
+    if not (train / "qa.jsonl").exists() or '"objects"' not in open(train / "qa.jsonl").readline() \
+            or not (train / "contacts.u8").exists():
         subprocess.run([exe, "synth", "train", "--seed", str(train_seed), "--images", str(train_images),
                         "--questions", "8", "--patch", str(PATCH), "--out", str(train)], check=True)
     if not (held / "questions.jsonl").exists():
@@ -603,20 +605,52 @@ N_SHAPES, N_COLORS = 5, 6
 GRID = IMAGE_SIZE // PATCH
 
 
-def patch_probe(kind: str = "separate", position: bool = False) -> torch.nn.ModuleDict:
+def patch_probe(kind: str = "separate", position: bool = False, contact: bool = False) -> torch.nn.ModuleDict:
     """Linear heads on the selected vision features of each patch: "separate" names the shape
     (5 + background) and the colour (6 + background); "combo" names the (colour, shape) pair (30 +
     background), so the binding of colour to shape is linear on every patch and survives averaging
     over patches. With `position`, two more name the patch's column and row of the grid: CLIP's
     position embeddings enter at the input, but nothing else asks the features to keep them, and the
     decoder's RoPE moves keys and queries, not values, so an object's place reaches the answer only
-    if its patches' features carry it. Training aid only: not part of the checkpoint."""
+    if its patches' features carry it. With `contact`, one logit per shape kind says whether an object
+    of that kind touches another object on this patch (contacts.u8; the 14 px patch labels cannot tell
+    touching from a 4 px gap). Training aid only: not part of the checkpoint."""
     vh = SPEC["vision"]["hidden_size"]
     heads = {"combo": torch.nn.Linear(vh, N_SHAPES * N_COLORS + 1)} if kind == "combo" else \
         {"shape": torch.nn.Linear(vh, N_SHAPES + 1), "color": torch.nn.Linear(vh, N_COLORS + 1)}
     if position:
         heads.update(column=torch.nn.Linear(vh, GRID), row=torch.nn.Linear(vh, GRID))
+    if contact:
+        heads.update(contact=torch.nn.Linear(vh, N_SHAPES))
     return torch.nn.ModuleDict(heads)
+
+
+def contact_bits(labels: torch.Tensor) -> torch.Tensor:
+    """Contact bytes [...] (contacts.u8) -> one 0/1 float per shape kind [..., N_SHAPES]."""
+    return ((labels.unsqueeze(-1) >> torch.arange(N_SHAPES)) & 1).float()
+
+
+def contact_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, pl: torch.Tensor, weight: float) -> torch.Tensor:
+    """`weight` x the contact head's binary cross-entropy on features x [B, P, H] against the contact
+    byte pl[..., 2] (positive terms weighted CONTACT_POS_WEIGHT: about 1% of the bits are set);
+    zero without the head."""
+    if "contact" not in aux or weight <= 0:
+        return torch.zeros(())
+    pos = torch.full((N_SHAPES,), CONTACT_POS_WEIGHT)
+    return weight * F.binary_cross_entropy_with_logits(aux["contact"](x), contact_bits(pl[..., 2]), pos_weight=pos)
+
+
+CONTACT_POS_WEIGHT = 5.0
+
+
+@torch.no_grad()
+def contact_recall_precision(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray) -> tuple[float, float]:
+    """Of the set contact bits of patch labels [B, P, 3], the fraction the head predicts (logit > 0),
+    and of its predictions the fraction that are set."""
+    y = contact_bits(torch.from_numpy(labels[..., 2].astype(np.int64))) > 0
+    p = aux["contact"](x) > 0
+    hit = (p & y).sum().item()
+    return hit / max(1, y.sum().item()), hit / max(1, p.sum().item())
 
 
 def position_loss(aux: torch.nn.ModuleDict, x: torch.Tensor) -> torch.Tensor:
@@ -641,21 +675,24 @@ def pair_class(shape: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
 
 
 def probe_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, labels: np.ndarray,
-               accuracy: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Cross-entropy of the probe on features x [B, P, H] against patch labels [B, P, 2] and, with
+               accuracy: bool = False, contact_weight: float = 0.0) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Cross-entropy of the probe on features x [B, P, H] against patch labels [B, P, 2] (with the
+    contact head, [B, P, 3]: the contact byte third; contact_loss at `contact_weight`) and, with
     `accuracy`, the fraction of object (non-background) patches whose shape and colour are both right."""
     pl = torch.from_numpy(labels.astype(np.int64))
     if "combo" in aux:
         target = pair_class(pl[..., 0], pl[..., 1])
         logits = aux["combo"](x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1)) + position_loss(aux, x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1)) + position_loss(aux, x) \
+            + contact_loss(aux, x, pl, contact_weight)
         if not accuracy:
             return loss, None
         obj = target > 0
         return loss, (logits.argmax(-1) == target)[obj].float().mean()
     s, c = aux["shape"](x), aux["color"](x)
     loss = F.cross_entropy(s.reshape(-1, N_SHAPES + 1), pl[..., 0].reshape(-1)) \
-        + F.cross_entropy(c.reshape(-1, N_COLORS + 1), pl[..., 1].reshape(-1)) + position_loss(aux, x)
+        + F.cross_entropy(c.reshape(-1, N_COLORS + 1), pl[..., 1].reshape(-1)) + position_loss(aux, x) \
+        + contact_loss(aux, x, pl, contact_weight)
     if not accuracy:
         return loss, None
     obj = pl[..., 0] > 0
@@ -713,7 +750,7 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
         idx = np.sort(rng.choice(len(images), bs, replace=False))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             x = selected_vision_features(model, pixel_values(images[idx]))
-            loss, right = probe_loss(aux, x.float(), patches[idx], accuracy=True)
+            loss, right = probe_loss(aux, x.float(), patches[idx], accuracy=True, contact_weight=args.contact_probe)
         optimizer_step(opt, loss, params)
         losses.append(loss.item())
         rights.append(right.item())
@@ -724,6 +761,9 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
                     col, row = patch_places(x.shape[1])
                     places = (aux["column"](x.float()).argmax(-1) == col) & (aux["row"](x.float()).argmax(-1) == row)
                 log(f"vision step {step + 1}: patches whose column and row the probe names right {100 * places.float().mean().item():.1f}%")
+            if "contact" in aux:
+                rec, prec = contact_recall_precision(aux, x.float(), patches[idx])
+                log(f"vision step {step + 1}: contact bits found {100 * rec:.1f}%, of those predicted {100 * prec:.1f}% right")
             log(f"vision step {step + 1}/{steps} probe loss {np.mean(losses[-args.log_every:]):.4f} object patches right {100 * np.mean(rights[-args.log_every:]):.1f}% lr {lr:.2e} {el / (step + 1):.2f}s/step ETA {el / (step + 1) * (steps - step - 1) / 60:.1f} min")
     return {"steps": steps, "batch": bs, "seconds": time.time() - t0,
             "probe_loss_last_100": float(np.mean(losses[-100:])), "patches_right_last_100": float(np.mean(rights[-100:]))}
@@ -816,11 +856,11 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
                 loss = ce.sum() / (lab[:, 1:] != -100).sum()
             aux_loss = torch.zeros(())
             if aux is not None:
-                aux_loss, _ = probe_loss(aux, feats["x"].float(), patches[np.array(idx)])
+                aux_loss, _ = probe_loss(aux, feats["x"].float(), patches[np.array(idx)], contact_weight=args.contact_probe)
                 if args.vision_extra > 0 and not caption:  # more images for the vision tower and probe only
                     extra_idx = np.sort(np.array(vision_rng.sample(range(len(images)), args.vision_extra)))
                     vx = selected_vision_features(model, pixel_values(images[extra_idx]))
-                    extra_loss, _ = probe_loss(aux, vx.float(), patches[extra_idx])
+                    extra_loss, _ = probe_loss(aux, vx.float(), patches[extra_idx], contact_weight=args.contact_probe)
                     aux_loss = (aux_loss * len(idx) + extra_loss * len(extra_idx)) / (len(idx) + len(extra_idx))
             total = loss + args.aux_weight * aux_loss
             if found is not None:
@@ -1016,6 +1056,9 @@ def main(argv=None) -> int:
                     help="for pilots: the model after the caption stage is saved here, or loaded from here if it exists")
     ap.add_argument("--vision-lr", type=float, default=2e-3)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch shape/colour probe loss (0: off)")
+    ap.add_argument("--contact-probe", type=float, default=0.0,
+                    help="weight of a per-patch probe head saying which shape kinds touch another object on the patch "
+                         "(contacts.u8), in the vision stage and with the patch probe after it (0: off)")
     ap.add_argument("--probe", choices=["separate", "combo"], default="separate",
                     help="the patch probe's classes: shape and colour apart, or the (colour, shape) pair")
     ap.add_argument("--probe-position", action=argparse.BooleanOptionalAction, default=True,
@@ -1105,6 +1148,13 @@ def main(argv=None) -> int:
     patches = None
     if (train_dir / "patches.u8").exists():
         patches = np.fromfile(train_dir / "patches.u8", dtype=np.uint8).reshape(len(qas), N_IMAGE, 2)
+        if args.contact_probe > 0:
+            if not (train_dir / "contacts.u8").exists():
+                raise SystemExit(f"--contact-probe needs {train_dir / 'contacts.u8'} (clvs-trace synth train writes it)")
+            contacts = np.fromfile(train_dir / "contacts.u8", dtype=np.uint8)
+            if contacts.size != len(qas) * N_IMAGE:
+                raise SystemExit(f"{train_dir / 'contacts.u8'}: {contacts.size} bytes, expected {len(qas) * N_IMAGE}")
+            patches = np.concatenate([patches, contacts.reshape(len(qas), N_IMAGE, 1)], axis=2)
     log(f"data: {len(qas)} training images, held-out {held}")
 
     report: dict = {"spec": SPEC, "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
@@ -1136,7 +1186,7 @@ def main(argv=None) -> int:
         nparams = sum(p.numel() for p in model.parameters())
         log(f"model: {nparams / 1e6:.2f} M parameters")
         report["parameters"] = nparams
-        aux = patch_probe(args.probe, args.probe_position) if patches is not None and (args.aux_weight > 0 or args.vision_steps > 0) else None
+        aux = patch_probe(args.probe, args.probe_position, args.contact_probe > 0) if patches is not None and (args.aux_weight > 0 or args.vision_steps > 0) else None
         if aux is not None and args.vision_steps > 0:
             report["vision_pretraining"] = pretrain_vision(model, aux, images, patches, args)
         if args.caption_steps > 0 and args.caption_state and args.caption_state.exists():

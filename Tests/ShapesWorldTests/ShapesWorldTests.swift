@@ -176,5 +176,38 @@ final class ShapesWorldTests: XCTestCase {
             XCTAssertEqual(try XCTUnwrap((row[2] as? NSNumber)?.doubleValue), o.centerX, accuracy: 0.005)
             XCTAssertEqual(try XCTUnwrap((row[3] as? NSNumber)?.doubleValue), o.centerY, accuracy: 0.005)
         }
+        let contacts = try Data(contentsOf: dir.appendingPathComponent("contacts.u8"))
+        XCTAssertEqual(contacts.count, 5 * 8 * 8)
+        XCTAssertEqual(Array(contacts[(2 * 64)..<(3 * 64)]), ContactLabels.labels(sc, masks: PatchLabels.masks(sc), patchSize: 14))
+    }
+
+    /// A pair of objects marks some patch with both kinds' bits exactly when the sampler calls it
+    /// touching; nothing else is marked.
+    func testContactLabelsFollowTheTouchingRule() {
+        let sampler = SceneSampler()
+        var touchingPairs = 0, apartPairs = 0
+        for i in 0..<60 {
+            let sc = ShapesBenchmark.scene(seed: 21, index: i, sampler: sampler)
+            let labels = ContactLabels.labels(sc, masks: PatchLabels.masks(sc), patchSize: 14)
+            XCTAssertEqual(labels.count, 64)
+            let bit = { (o: SceneObject) in UInt8(1 << (ShapeKind.allCases.firstIndex(of: o.shape) ?? 0)) }
+            var touchingBits: UInt8 = 0
+            for (a, oa) in sc.objects.enumerated() {
+                for ob in sc.objects[(a + 1)...] {
+                    let both = bit(oa) | bit(ob)
+                    let marked = labels.contains { $0 & both == both }
+                    if sampler.contact(oa, ob) == .touching {
+                        touchingPairs += 1
+                        touchingBits |= both
+                        XCTAssertTrue(marked, "scene \(i): \(oa.name) touches \(ob.name) but no patch says so")
+                    } else {
+                        apartPairs += 1
+                    }
+                }
+            }
+            XCTAssertEqual(labels.reduce(0, |) & ~touchingBits, 0, "scene \(i): a kind marked that touches nothing")
+        }
+        XCTAssertGreaterThan(touchingPairs, 5)
+        XCTAssertGreaterThan(apartPairs, 5)
     }
 }
