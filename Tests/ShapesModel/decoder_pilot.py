@@ -20,7 +20,9 @@ decoder still fails to learn, it fails for its own reasons. Two set-ups:
   row, Is the <shape> to the left of (above) the <shape>? ASSISTANT:] -> Yes/No, with an 8-layer Llama of
   the shapes decoder's width; `--binding-aux W` adds the training script's binding read-outs (the named
   shapes and the two objects' cells at the answer-predicting token, train_shapes_model.py --binding-aux);
-  `--touching` adds the generator's touching questions, `--binding-extents` each object's extent.
+  `--touching` adds the generator's touching questions, `--binding-extents` each object's extent,
+  `--contact-features` each patch's contact bits (contacts.u8: which shape kinds touch another object
+  on the patch).
 
 All train with AdamW (warm-up, then cosine; constant in minimal mode) and report the
 teacher-forced first answer token's accuracy on the questions of the last `--held-back` training
@@ -241,7 +243,7 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
         if args.touching:  # the generator's touching questions (their answers need the outlines)
             asked += [x for x in qas[i] if x[0] == "relation" and (tsm.parse_relation(x[1]) or ("",))[0] == "touching"]
         for _, q, a in asked:
-            t = tsm.binding_target(q, objects[i], labels[i] if args.binding_extents else None)
+            t = tsm.binding_target(q, objects[i], labels[i], args.binding_extents, args.binding_contact)
             if t is not None:
                 rows.append((i, q, a == "Yes", torch.tensor(t)))
     cut = len(qas) - args.held_back
@@ -259,7 +261,7 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
     n_in = N_FEATURES + 2 * tsm.GRID + (tsm.N_SHAPES if labels.shape[-1] > 2 else 0)
     proj = torch.nn.Sequential(torch.nn.Linear(n_in, args.hidden), torch.nn.GELU(),
                                torch.nn.Linear(args.hidden, args.hidden))
-    heads = tsm.binding_heads(args.hidden, args.binding_extents)
+    heads = tsm.binding_heads(args.hidden, args.binding_extents, args.binding_contact)
     params = list(model.parameters()) + list(proj.parameters()) + list(heads.parameters())
 
     def batch(part: list) -> tuple[torch.Tensor, torch.Tensor, tuple]:
@@ -393,6 +395,9 @@ def main(argv=None) -> int:
     ap.add_argument("--touching", action="store_true", help="relation: the generator's touching questions too")
     ap.add_argument("--contact-features", action="store_true",
                     help="relation: each patch's perfect features also carry its contact bits (contacts.u8)")
+    ap.add_argument("--binding-contact", action="store_true",
+                    help="relation, with --binding-aux and --contact-features: the read-outs also name the touching "
+                         "pair's first contact patch (train_shapes_model.py --binding-contact)")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     args = ap.parse_args(argv)
@@ -404,6 +409,8 @@ def main(argv=None) -> int:
         args.warmup = 200 if args.mode == "llava" else 100
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.binding_contact and not args.contact_features:
+        raise SystemExit("--binding-contact needs --contact-features")
     qas, objects, labels = load(args.data, args.contact_features)
     {"llava": run_llava, "minimal": run_minimal, "relation": run_relation}[args.mode](args, qas, objects, labels)
     return 0

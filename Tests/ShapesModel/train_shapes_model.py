@@ -464,43 +464,56 @@ def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params) -> No
 EXTENT_HEADS = tuple(f"{e}{k}" for k in (1, 2) for e in ("col_min", "col_max", "row_min", "row_max"))
 
 
-def binding_heads(hidden: int, extents: bool = False) -> torch.nn.ModuleDict:
+def binding_heads(hidden: int, extents: bool = False, contact: bool = False) -> torch.nn.ModuleDict:
     """Linear read-outs for --binding-aux: the first and second shape a relation question names, and the
     column and row (patch cell) of each of the two objects; with `extents` also each object's first and
-    last column and row among the patches labelled with its shape. Training aids only, not in the checkpoint."""
+    last column and row among the patches labelled with its shape; with `contact`, for touching
+    questions, the first patch (raster order) where the two touch, or N_IMAGE for none. Training aids
+    only, not in the checkpoint."""
     places = ("col1", "row1", "col2", "row2") + (EXTENT_HEADS if extents else ())
-    return torch.nn.ModuleDict({"first": torch.nn.Linear(hidden, N_SHAPES), "second": torch.nn.Linear(hidden, N_SHAPES),
-                                **{k: torch.nn.Linear(hidden, GRID) for k in places}})
+    heads = {"first": torch.nn.Linear(hidden, N_SHAPES), "second": torch.nn.Linear(hidden, N_SHAPES),
+             **{k: torch.nn.Linear(hidden, GRID) for k in places}}
+    if contact:
+        heads["contact"] = torch.nn.Linear(hidden, N_IMAGE + 1)
+    return torch.nn.ModuleDict(heads)
 
 
-def binding_target(question: str, objects: list, labels: np.ndarray | None = None) -> list[int] | None:
+def binding_target(question: str, objects: list, labels: np.ndarray | None = None,
+                   extents: bool = False, contact: bool = False) -> list[int] | None:
     """The binding read-outs' targets for a relation question about an image's `objects` (rows of
     qa.jsonl): first and second named shape, then the two objects' cells (column and row of the patch
-    holding the centre); with the image's patch `labels` ([patches, (shape, colour)], patches.u8) also
-    each object's extent (EXTENT_HEADS; the centre's cell for an object no patch is labelled with).
-    None for other questions or a shape the image lacks."""
+    holding the centre); from the image's patch `labels` ([patches, (shape, colour[, contact byte])],
+    patches.u8 and contacts.u8), with `extents` each object's extent (EXTENT_HEADS; the centre's cell
+    for an object no patch is labelled with), with `contact` the contact cell (binding_heads; -100,
+    ignored, for left/above). None for other questions or a shape the image lacks."""
     r = parse_relation(question)
     where = {o[0]: o for o in objects}
     if r is None or r[1] not in where or r[2] not in where:
         return None
     cells = [min(GRID - 1, int(v // PATCH)) for name in r[1:] for v in where[name][2:4]]
     out = [SHAPES.index(r[1]), SHAPES.index(r[2]), *cells]
-    if labels is not None:
+    if extents:
         for j, name in enumerate(r[1:]):
             on = np.flatnonzero(labels[:, 0] == SHAPES.index(name) + 1)
             cols, rows = (on % GRID, on // GRID) if on.size else ([cells[2 * j]], [cells[2 * j + 1]])
             out += [int(min(cols)), int(max(cols)), int(min(rows)), int(max(rows))]
+    if contact:
+        both = (1 << SHAPES.index(r[1])) | (1 << SHAPES.index(r[2]))
+        at = np.flatnonzero((labels[:, 2] & both) == both)
+        out.append(-100 if r[0] != "touching" else int(at[0]) if at.size else N_IMAGE)
     return out
 
 
-def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
+def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None,
+                    extents: bool = False, contact: bool = False) -> tuple[torch.Tensor, torch.Tensor] | None:
     """For every relation branch of a batch of `branched` sequences (with their images' `objects` and,
-    for the extents, patch `labels` [B, patches, 2]): its (sequence, position of the token that predicts
-    the answer) [N, 2] and its binding_target [N, 6 or 14]. None without any."""
+    for the extents and contact cells, patch `labels` [B, patches, 2 or 3]): its (sequence, position of
+    the token that predicts the answer) [N, 2] and its binding_target [N, 6 + 8 extents + 1 contact].
+    None without any."""
     tokens, targets = [], []
     for b, (seq, objs) in enumerate(zip(seqs, objects)):
         for q, at in seq[5]:
-            t = binding_target(q, objs, None if labels is None else labels[b])
+            t = binding_target(q, objs, None if labels is None else labels[b], extents, contact)
             if t is not None:
                 tokens.append((b, at))
                 targets.append(t)
@@ -521,7 +534,9 @@ def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[
     hp = hidden_states[place_layer][at[:, 0], at[:, 1]].float()
     loss = F.cross_entropy(heads["first"](hn), t[:, 0]) + F.cross_entropy(heads["second"](hn), t[:, 1])
     for j, k in enumerate(list(heads)[2:]):  # the places, in binding_target's order
-        loss = loss + F.cross_entropy(heads[k](hp), t[:, 2 + j])
+        y = t[:, 2 + j]
+        if (y >= 0).any():  # the contact cell is -100 (ignored) on left/above questions
+            loss = loss + F.cross_entropy(heads[k](hp), y, ignore_index=-100)
     return loss
 
 
@@ -786,9 +801,10 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         hook = model.model.multi_modal_projector.register_forward_hook(lambda m, inp, out: feats.__setitem__("x", inp[0]))
     bind = None
     if args.binding_aux > 0 and args.branches and not caption and objects:
-        if args.binding_extents and patches is None:
-            raise SystemExit("--binding-extents needs the training set's patch labels (patches.u8; clvs-trace synth train --patch 14)")
-        bind = binding_heads(model.config.text_config.hidden_size, args.binding_extents)
+        if (args.binding_extents or args.binding_contact) and patches is None:
+            raise SystemExit("--binding-extents and --binding-contact need the training set's patch labels "
+                             "(patches.u8; clvs-trace synth train --patch 14)")
+        bind = binding_heads(model.config.text_config.hidden_size, args.binding_extents, args.binding_contact)
     params = (list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
               + (list(bind.parameters()) if bind is not None else []))
     base_lr = args.caption_lr if caption else args.lr
@@ -844,8 +860,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             found = None
             if bind is not None:
-                found = binding_targets(seqs, [objects[i] for i in idx],
-                                        patches[np.array(idx)] if args.binding_extents else None)
+                found = binding_targets(seqs, [objects[i] for i in idx], None if patches is None else patches[np.array(idx)],
+                                        args.binding_extents, args.binding_contact)
             out = model(input_ids=ids, pixel_values=px, attention_mask=att, output_hidden_states=found is not None, **extra)
             logits = out.logits.float()
             ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100,
@@ -1101,6 +1117,9 @@ def main(argv=None) -> int:
     ap.add_argument("--binding-extents", action="store_true",
                     help="with --binding-aux: the read-outs also give each object's first and last column and row "
                          "(from the training set's patch labels), a path to touching")
+    ap.add_argument("--binding-contact", action="store_true",
+                    help="with --binding-aux: for touching questions the read-outs also name the first patch where the "
+                         "two objects touch, or none (contacts.u8; after --binding-place-layer)")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     ap.add_argument("--existence-steps", type=int, default=800, metavar="N",
@@ -1148,7 +1167,7 @@ def main(argv=None) -> int:
     patches = None
     if (train_dir / "patches.u8").exists():
         patches = np.fromfile(train_dir / "patches.u8", dtype=np.uint8).reshape(len(qas), N_IMAGE, 2)
-        if args.contact_probe > 0:
+        if args.contact_probe > 0 or args.binding_contact:
             if not (train_dir / "contacts.u8").exists():
                 raise SystemExit(f"--contact-probe needs {train_dir / 'contacts.u8'} (clvs-trace synth train writes it)")
             contacts = np.fromfile(train_dir / "contacts.u8", dtype=np.uint8)
