@@ -11,8 +11,9 @@
    `vision_feature_layer`, CLS dropped), fit on --fit training images and tested on the --test images
    after them: per shape, the share of object patches whose shape it names right, and the share whose
    colour it names right, and whose column and row of the patch grid it names right (fit on object
-   patches only). It says whether the vision tower separates shapes, and keeps objects' places, at
-   all, whatever the decoder does with them.
+   patches only), and (with the training set's contacts.u8) the share of patches where two objects
+   touch that a probe finds, and of its finds the share that are. It says whether the vision tower
+   separates shapes, and keeps objects' places and contacts, at all, whatever the decoder does with them.
 3. Relation answers (the model's greedy first answer token) on --relation-images training images after
    the probe's: every left and above question the generator could ask about each (both orders of
    each pair, train_shapes_model.centre_relations), their accuracy by the distance between the two
@@ -137,6 +138,17 @@ def probe(model_dir: Path, train_dir: Path, fit: int, test: int) -> dict:
             report[k][f"{name}_right"] = per[k]
         report[f"object patches, {name} right"] = round(100 * ok.float().mean().item(), 1)
     report["chance of column or row"] = round(100 / tsm.GRID, 1)
+    # Whether: patches where two objects touch (contacts.u8, if the training set has it), what a
+    # touching question needs and 14 px patch labels cannot give (a touching pair against one 4 px apart).
+    if (train_dir / "contacts.u8").exists():
+        touch = np.memmap(train_dir / "contacts.u8", dtype=np.uint8, mode="r", shape=(count, tsm.N_IMAGE))[:fit + test]
+        target = torch.from_numpy((np.asarray(touch).reshape(-1) > 0).astype(np.int64))
+        head = fit_linear(x[:split], target[:split], 2)
+        with torch.no_grad():
+            pred = head(xt).argmax(-1) == 1
+        y = target[split:] == 1
+        report["contact patches"] = {"patches": int(y.sum()), "found": round(100 * (pred & y).sum().item() / max(1, y.sum().item()), 1),
+                                     "of those predicted, right": round(100 * (pred & y).sum().item() / max(1, pred.sum().item()), 1)}
     return report
 
 

@@ -39,7 +39,9 @@ What it does, all with fixed seeds:
    3, row 7", from the training set's object centres). The patch probe stays on as an auxiliary loss
    (--aux-weight), on the step's images and on --vision-extra (36) more that only the vision tower
    sees. The probe and the binding heads are training aids and not part of the checkpoint; attention
-   is never supervised.
+   is never supervised. Off by default, for touching: --contact-probe W (a contact head on the vision
+   features, from contacts.u8) and --binding-contact (a read-out of where the two objects touch);
+   both together (run M) taught the vision tower contacts and cost the decoder (README).
    AdamW with warm-up and cosine decay in every stage. Earlier recipes, each the shipped model of its
    day: six-turn conversations (until 2026-12-04): --no-branches --dense-existence 0 --existence-steps
    0 --open-questions 0 --vision-steps 0 --vision-extra 0 --batch 24 --steps 4000; 2026-12-04:
@@ -122,8 +124,9 @@ def build_swift(clvs_trace: str | None) -> str:
 
 def make_data(exe: str, work: Path, train_images: int, train_seed: int) -> tuple[Path, Path]:
     train, held = work / f"train-{train_seed}-{train_images}", work / "heldout-1-300"
-    # A training set from before 2026-12-05 lacks the objects' centres (--open-questions), one from
-    # before 2026-12-06 the contact labels (--contact-probe): write it again (same seed, same bytes).
+    # A training set from before 2026-12-05 lacks the objects' centres (--open-questions), one written
+    # before contacts.u8 existed the contact labels (--contact-probe): write it again (same seed: the
+    # other files come out byte for byte the same).
     if not (train / "qa.jsonl").exists() or '"objects"' not in open(train / "qa.jsonl").readline() \
             or not (train / "contacts.u8").exists():
         subprocess.run([exe, "synth", "train", "--seed", str(train_seed), "--images", str(train_images),
