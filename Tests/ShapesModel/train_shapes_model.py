@@ -643,6 +643,9 @@ def patch_probe(kind: str = "separate", position: bool = False, contact: bool = 
     return torch.nn.ModuleDict(heads)
 
 
+CONTACT_POS_WEIGHT = 5.0  # contact_loss's weight of the positive terms
+
+
 def contact_bits(labels: torch.Tensor) -> torch.Tensor:
     """Contact bytes [...] (contacts.u8) -> one 0/1 float per shape kind [..., N_SHAPES]."""
     return ((labels.unsqueeze(-1) >> torch.arange(N_SHAPES)) & 1).float()
@@ -656,9 +659,6 @@ def contact_loss(aux: torch.nn.ModuleDict, x: torch.Tensor, pl: torch.Tensor, we
         return torch.zeros(())
     pos = torch.full((N_SHAPES,), CONTACT_POS_WEIGHT)
     return weight * F.binary_cross_entropy_with_logits(aux["contact"](x), contact_bits(pl[..., 2]), pos_weight=pos)
-
-
-CONTACT_POS_WEIGHT = 5.0
 
 
 @torch.no_grad()
