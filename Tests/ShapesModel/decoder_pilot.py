@@ -243,7 +243,8 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
         if args.touching:  # the generator's touching questions (their answers need the outlines)
             asked += [x for x in qas[i] if x[0] == "relation" and (tsm.parse_relation(x[1]) or ("",))[0] == "touching"]
         for _, q, a in asked:
-            t = tsm.binding_target(q, objects[i], labels[i], args.binding_extents, args.binding_contact)
+            t = tsm.binding_target(q, objects[i], labels[i], args.binding_extents, args.binding_contact,
+                                   args.binding_distance)
             if t is not None:
                 rows.append((i, q, a == "Yes", torch.tensor(t)))
     cut = len(qas) - args.held_back
@@ -261,7 +262,7 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
     n_in = N_FEATURES + 2 * tsm.GRID + (tsm.N_SHAPES if labels.shape[-1] > 2 else 0)
     proj = torch.nn.Sequential(torch.nn.Linear(n_in, args.hidden), torch.nn.GELU(),
                                torch.nn.Linear(args.hidden, args.hidden))
-    heads = tsm.binding_heads(args.hidden, args.binding_extents, args.binding_contact)
+    heads = tsm.binding_heads(args.hidden, args.binding_extents, args.binding_contact, args.binding_distance)
     params = list(model.parameters()) + list(proj.parameters()) + list(heads.parameters())
 
     def batch(part: list) -> tuple[torch.Tensor, torch.Tensor, tuple]:
@@ -288,7 +289,8 @@ def run_relation(args, qas: list, objects: list, labels: np.ndarray) -> None:
         loss = F.cross_entropy(out.logits[:, -1], y)
         total = loss
         if args.binding_aux > 0:
-            b = tsm.binding_loss(heads, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer)
+            b = tsm.binding_loss(heads, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer,
+                                 args.binding_distance_layer)
             total = loss + args.binding_aux * b
             bound.append(b.item())
         tsm.optimizer_step(opt, total, params)
@@ -398,8 +400,12 @@ def main(argv=None) -> int:
     ap.add_argument("--binding-contact", action="store_true",
                     help="relation, with --binding-aux and --contact-features: the read-outs also name the touching "
                          "pair's first contact patch (train_shapes_model.py --binding-contact)")
+    ap.add_argument("--binding-distance", action="store_true",
+                    help="relation, with --binding-aux: the read-outs also give the two centres' distance "
+                         "(train_shapes_model.py --binding-distance)")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
+    ap.add_argument("--binding-distance-layer", type=int, default=6, metavar="L")
     args = ap.parse_args(argv)
     if args.place_first > 0 and (args.place_questions <= 0 or not args.branches):
         ap.error("--place-first needs --branches and --place-questions K > 0 (its steps ask nothing else)")

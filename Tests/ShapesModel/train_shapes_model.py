@@ -467,28 +467,42 @@ def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params) -> No
 EXTENT_HEADS = tuple(f"{e}{k}" for k in (1, 2) for e in ("col_min", "col_max", "row_min", "row_max"))
 
 
-def binding_heads(hidden: int, extents: bool = False, contact: bool = False) -> torch.nn.ModuleDict:
+DISTANCE_STEP = 4  # px per class of the distance read-out
+DISTANCE_CLASSES = 16  # the last one: DISTANCE_STEP * 15 px and more
+
+
+def centre_distance_class(a: list, b: list) -> int:
+    """The distance read-out's class for two objects (rows of qa.jsonl): the distance between their
+    centres in steps of DISTANCE_STEP px, the last class open-ended."""
+    return min(DISTANCE_CLASSES - 1, int(math.hypot(a[2] - b[2], a[3] - b[3]) // DISTANCE_STEP))
+
+
+def binding_heads(hidden: int, extents: bool = False, contact: bool = False, distance: bool = False) -> torch.nn.ModuleDict:
     """Linear read-outs for --binding-aux: the first and second shape a relation question names, and the
     column and row (patch cell) of each of the two objects; with `extents` also each object's first and
     last column and row among the patches labelled with its shape; with `contact`, for touching
-    questions, the first patch (raster order) where the two touch, or N_IMAGE for none. Training aids
-    only, not in the checkpoint."""
+    questions, the first patch (raster order) where the two touch, or N_IMAGE for none; with `distance`
+    the distance between the two centres (centre_distance_class). Training aids only, not in the
+    checkpoint."""
     places = ("col1", "row1", "col2", "row2") + (EXTENT_HEADS if extents else ())
     heads = {"first": torch.nn.Linear(hidden, N_SHAPES), "second": torch.nn.Linear(hidden, N_SHAPES),
              **{k: torch.nn.Linear(hidden, GRID) for k in places}}
     if contact:
         heads["contact"] = torch.nn.Linear(hidden, N_IMAGE + 1)
+    if distance:
+        heads["distance"] = torch.nn.Linear(hidden, DISTANCE_CLASSES)
     return torch.nn.ModuleDict(heads)
 
 
 def binding_target(question: str, objects: list, labels: np.ndarray | None = None,
-                   extents: bool = False, contact: bool = False) -> list[int] | None:
+                   extents: bool = False, contact: bool = False, distance: bool = False) -> list[int] | None:
     """The binding read-outs' targets for a relation question about an image's `objects` (rows of
     qa.jsonl): first and second named shape, then the two objects' cells (column and row of the patch
     holding the centre); from the image's patch `labels` ([patches, (shape, colour[, contact byte])],
     patches.u8 and contacts.u8), with `extents` each object's extent (EXTENT_HEADS; the centre's cell
     for an object no patch is labelled with), with `contact` the contact cell (binding_heads; -100,
-    ignored, for left/above). None for other questions or a shape the image lacks."""
+    ignored, for left/above), with `distance` the centres' distance class. None for other questions or
+    a shape the image lacks."""
     r = parse_relation(question)
     where = {o[0]: o for o in objects}
     if r is None or r[1] not in where or r[2] not in where:
@@ -504,19 +518,23 @@ def binding_target(question: str, objects: list, labels: np.ndarray | None = Non
         both = (1 << SHAPES.index(r[1])) | (1 << SHAPES.index(r[2]))
         at = np.flatnonzero((labels[:, 2] & both) == both)
         out.append(-100 if r[0] != "touching" else int(at[0]) if at.size else N_IMAGE)
+    if distance:
+        out.append(centre_distance_class(where[r[1]], where[r[2]]))
     return out
 
 
 def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None,
-                    extents: bool = False, contact: bool = False) -> tuple[torch.Tensor, torch.Tensor] | None:
+                    extents: bool = False, contact: bool = False,
+                    distance: bool = False) -> tuple[torch.Tensor, torch.Tensor] | None:
     """For every relation branch of a batch of `branched` sequences (with their images' `objects` and,
     for the extents and contact cells, patch `labels` [B, patches, 2 or 3]): its (sequence, position of
-    the token that predicts the answer) [N, 2] and its binding_target [N, 6 + 8 extents + 1 contact].
+    the token that predicts the answer) [N, 2] and its binding_target [N, 6 + 8 extents + 1 contact
+    + 1 distance].
     None without any."""
     tokens, targets = [], []
     for b, (seq, objs) in enumerate(zip(seqs, objects)):
         for q, at in seq[5]:
-            t = binding_target(q, objs, None if labels is None else labels[b], extents, contact)
+            t = binding_target(q, objs, None if labels is None else labels[b], extents, contact, distance)
             if t is not None:
                 tokens.append((b, at))
                 targets.append(t)
@@ -526,20 +544,22 @@ def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None,
 
 
 def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[torch.Tensor, torch.Tensor],
-                 name_layer: int, place_layer: int) -> torch.Tensor:
+                 name_layer: int, place_layer: int, distance_layer: int | None = None) -> torch.Tensor:
     """--binding-aux: cross-entropy of the binding read-outs at the answer-predicting token of each
     relation branch, the named shapes from the decoder's residual stream after `name_layer` layers and
-    the two objects' cells (and extents, if `heads` has them) after `place_layer` (intermediate
+    the two objects' cells (and extents and contact cell, if `heads` has them) after `place_layer`, the
+    centres' distance (if `heads` has it) after `distance_layer` (intermediate
     supervision: without it the decoder stays at chance on relations even with perfect image features;
     README)."""
     at, t = found
     hn = hidden_states[name_layer][at[:, 0], at[:, 1]].float()
     hp = hidden_states[place_layer][at[:, 0], at[:, 1]].float()
     loss = F.cross_entropy(heads["first"](hn), t[:, 0]) + F.cross_entropy(heads["second"](hn), t[:, 1])
+    hd = hidden_states[distance_layer][at[:, 0], at[:, 1]].float() if "distance" in heads else None
     for j, k in enumerate(list(heads)[2:]):  # the places, in binding_target's order
         y = t[:, 2 + j]
         if (y >= 0).any():  # the contact cell is -100 (ignored) on left/above questions
-            loss = loss + F.cross_entropy(heads[k](hp), y, ignore_index=-100)
+            loss = loss + F.cross_entropy(heads[k](hd if k == "distance" else hp), y, ignore_index=-100)
     return loss
 
 
@@ -807,7 +827,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
         if (args.binding_extents or args.binding_contact) and patches is None:
             raise SystemExit("--binding-extents and --binding-contact need the training set's patch labels "
                              "(patches.u8; clvs-trace synth train --patch 14)")
-        bind = binding_heads(model.config.text_config.hidden_size, args.binding_extents, args.binding_contact)
+        bind = binding_heads(model.config.text_config.hidden_size, args.binding_extents, args.binding_contact,
+                             args.binding_distance)
     params = (list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
               + (list(bind.parameters()) if bind is not None else []))
     base_lr = args.caption_lr if caption else args.lr
@@ -864,7 +885,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             found = None
             if bind is not None:
                 found = binding_targets(seqs, [objects[i] for i in idx], None if patches is None else patches[np.array(idx)],
-                                        args.binding_extents, args.binding_contact)
+                                        args.binding_extents, args.binding_contact, args.binding_distance)
             out = model(input_ids=ids, pixel_values=px, attention_mask=att, output_hidden_states=found is not None, **extra)
             logits = out.logits.float()
             ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), lab[:, 1:].reshape(-1), ignore_index=-100,
@@ -883,7 +904,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
                     aux_loss = (aux_loss * len(idx) + extra_loss * len(extra_idx)) / (len(idx) + len(extra_idx))
             total = loss + args.aux_weight * aux_loss
             if found is not None:
-                bind_loss = binding_loss(bind, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer)
+                bind_loss = binding_loss(bind, out.hidden_states, found, args.binding_name_layer, args.binding_place_layer,
+                                         args.binding_distance_layer)
                 total = total + args.binding_aux * bind_loss
                 bind_history.append(bind_loss.item())
         optimizer_step(opt, total, params)
@@ -1123,8 +1145,12 @@ def main(argv=None) -> int:
     ap.add_argument("--binding-contact", action="store_true",
                     help="with --binding-aux: for touching questions the read-outs also name the first patch where the "
                          "two objects touch, or none (contacts.u8; after --binding-place-layer)")
+    ap.add_argument("--binding-distance", action="store_true",
+                    help="with --binding-aux: the read-outs also give the distance between the two objects' centres "
+                         "(in 4 px classes, 60 px and more in one; after --binding-distance-layer), a path to touching")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
+    ap.add_argument("--binding-distance-layer", type=int, default=6, metavar="L")
     ap.add_argument("--existence-steps", type=int, default=800, metavar="N",
                     help="the first N question-stage steps ask existence questions only (with --dense-existence, more of "
                          "them per image), then every kind; 0: every kind from the start")
@@ -1141,7 +1167,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     layers = SPEC["text"]["num_hidden_layers"]
-    for name in ("binding_name_layer", "binding_place_layer"):
+    for name in ("binding_name_layer", "binding_place_layer", "binding_distance_layer"):
         if not 1 <= getattr(args, name) <= layers:
             ap.error(f"--{name.replace('_', '-')} must be between 1 and {layers} (the decoder's layers)")
     torch.set_num_threads(args.threads)
