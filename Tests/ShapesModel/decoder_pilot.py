@@ -79,13 +79,7 @@ def load(data: Path, contacts: bool = False) -> tuple[list, list, np.ndarray]:
     if raw.size != len(qas) * tsm.N_IMAGE * 2:
         raise SystemExit(f"{patch_file}: {raw.size} bytes, expected {len(qas)} images x {tsm.N_IMAGE} patches x 2")
     labels = raw.reshape(len(qas), tsm.N_IMAGE, 2).astype(np.int64)
-    if contacts:
-        c = np.fromfile(data / "contacts.u8", dtype=np.uint8) if (data / "contacts.u8").exists() else np.zeros(0, np.uint8)
-        if c.size != len(qas) * tsm.N_IMAGE:
-            raise SystemExit(f"{data / 'contacts.u8'}: missing or not {len(qas)} images x {tsm.N_IMAGE} patches "
-                             "(clvs-trace synth train writes it)")
-        labels = np.concatenate([labels, c.reshape(len(qas), tsm.N_IMAGE, 1).astype(np.int64)], axis=2)
-    return qas, objects, labels
+    return qas, objects, (tsm.with_contacts(labels, data) if contacts else labels)
 
 
 def oracle_features(labels: np.ndarray, position: bool = False) -> torch.Tensor:

@@ -666,6 +666,17 @@ def patch_probe(kind: str = "separate", position: bool = False, contact: bool = 
 CONTACT_POS_WEIGHT = 5.0  # contact_loss's weight of the positive terms
 
 
+def with_contacts(labels: np.ndarray, train_dir: Path) -> np.ndarray:
+    """Patch labels [images, patches, 2] with each patch's contact byte (train_dir's contacts.u8) as a
+    third label, in the labels' dtype; exits naming the file if it is missing or of another size."""
+    f = train_dir / "contacts.u8"
+    c = np.fromfile(f, dtype=np.uint8) if f.exists() else None
+    if c is None or c.size != labels.shape[0] * N_IMAGE:
+        raise SystemExit(f"{f}: {'missing' if c is None else f'{c.size} bytes'}, expected {labels.shape[0]} images x "
+                         f"{N_IMAGE} patches (clvs-trace synth train writes it)")
+    return np.concatenate([labels, c.reshape(labels.shape[0], N_IMAGE, 1).astype(labels.dtype)], axis=2)
+
+
 def contact_bits(labels: torch.Tensor) -> torch.Tensor:
     """Contact bytes [...] (contacts.u8) -> one 0/1 float per shape kind [..., N_SHAPES]."""
     return ((labels.unsqueeze(-1) >> torch.arange(N_SHAPES)) & 1).float()
@@ -1197,12 +1208,7 @@ def main(argv=None) -> int:
     if (train_dir / "patches.u8").exists():
         patches = np.fromfile(train_dir / "patches.u8", dtype=np.uint8).reshape(len(qas), N_IMAGE, 2)
         if args.contact_probe > 0 or args.binding_contact:
-            if not (train_dir / "contacts.u8").exists():
-                raise SystemExit(f"--contact-probe needs {train_dir / 'contacts.u8'} (clvs-trace synth train writes it)")
-            contacts = np.fromfile(train_dir / "contacts.u8", dtype=np.uint8)
-            if contacts.size != len(qas) * N_IMAGE:
-                raise SystemExit(f"{train_dir / 'contacts.u8'}: {contacts.size} bytes, expected {len(qas) * N_IMAGE}")
-            patches = np.concatenate([patches, contacts.reshape(len(qas), N_IMAGE, 1)], axis=2)
+            patches = with_contacts(patches, train_dir)
     log(f"data: {len(qas)} training images, held-out {held}")
 
     report: dict = {"spec": SPEC, "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
