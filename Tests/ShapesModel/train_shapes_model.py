@@ -54,8 +54,9 @@ What it does, all with fixed seeds:
    processor files into --out (default: the CLI's embedded default model), reloads it and answers every
    held-out question greedily with transformers (eager attention, fp32 from the fp16 weights);
 5. writes `heldout_transformers.jsonl` (transformers' answer per held-out question) and
-   `training_report.json` (losses, timings, accuracy per question kind) next to this script; the Swift
-   tests check the runtime's answers against the former.
+   `training_report.json` (losses, timings, accuracy per question kind) next to this script when --out
+   is the embedded model (the Swift tests check the runtime's answers against the former), into --out
+   otherwise.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ import torch.nn.functional as F
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+DEFAULT_OUT = REPO / "Sources" / "clvs-trace" / "Resources" / "default-model"
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "Tests" / "ModelsTests" / "Fixtures"))
 import shapes_tokenizer as stok  # noqa: E402
@@ -1081,7 +1083,9 @@ def accuracy(answers: list[dict]) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "clvs-shapes-work")
-    ap.add_argument("--out", type=Path, default=REPO / "Sources" / "clvs-trace" / "Resources" / "default-model")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                    help="the checkpoint folder (default: the CLI's embedded model, whose held-out answers and report "
+                         "go next to this script for the tests; for any other folder they go into it)")
     ap.add_argument("--clvs-trace", help="a built clvs-trace binary (default: swift build -c release)")
     ap.add_argument("--train-images", type=int, default=60000)
     ap.add_argument("--steps", type=int, default=2150)
@@ -1283,15 +1287,17 @@ def main(argv=None) -> int:
     report["heldout_accuracy"] = acc
     if not args.eval_only:
         report["total_minutes"] = round((time.time() - t_start) / 60, 1)
-    with open(HERE / "heldout_transformers.jsonl", "w") as f:
-        for a in answers:
-            f.write(json.dumps(a) + "\n")
-    if args.eval_only and (HERE / "training_report.json").exists():
+    # The references the Swift tests read belong to the embedded model only: a run into another folder
+    # (a smoke run, an experiment) keeps its answers and report with its checkpoint.
+    refs = HERE if args.out.resolve() == DEFAULT_OUT.resolve() else args.out
+    fx.atomic_write_bytes(refs / "heldout_transformers.jsonl", "".join(json.dumps(a) + "\n" for a in answers).encode())
+    if args.eval_only and (refs / "training_report.json").exists():
         # Keep the training record; replace the evaluation.
-        old = json.load(open(HERE / "training_report.json"))
+        old = json.load(open(refs / "training_report.json"))
         old["heldout_accuracy"] = acc
         report = old
-    fx.atomic_write_json(HERE / "training_report.json", report)
+    fx.atomic_write_json(refs / "training_report.json", report)
+    log(f"held-out answers and report: {refs}")
     for k, v in acc.items():
         log(f"held-out {k}: {v['accuracy']}% of {v['n']}")
     return 0
