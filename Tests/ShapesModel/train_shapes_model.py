@@ -41,7 +41,9 @@ What it does, all with fixed seeds:
    sees. The probe and the binding heads are training aids and not part of the checkpoint; attention
    is never supervised. Off by default, for touching: --contact-probe W (a contact head on the vision
    features, from contacts.u8) and --binding-contact (a read-out of where the two objects touch);
-   both together (run M) taught the vision tower contacts and cost the decoder (README).
+   both together (run M) taught the vision tower contacts and cost the decoder (README);
+   --binding-distance (a read-out of the two centres' distance; run O: touching 66.9%, existence and
+   attribute lost, README).
    AdamW with warm-up and cosine decay in every stage. Earlier recipes, each the shipped model of its
    day: six-turn conversations (until 2026-12-04): --no-branches --dense-existence 0 --existence-steps
    0 --open-questions 0 --vision-steps 0 --vision-extra 0 --batch 24 --steps 4000; 2026-12-04:
