@@ -405,6 +405,10 @@ def main(argv=None) -> int:
         ap.error("--place-first needs --branches and --place-questions K > 0 (its steps ask nothing else)")
     if args.layers is None:
         args.layers = tsm.SPEC["text"]["num_hidden_layers"] if args.mode == "relation" else 2
+    if args.mode == "relation" and args.binding_aux > 0:
+        for name in ("binding_name_layer", "binding_place_layer") + (("binding_distance_layer",) if args.binding_distance else ()):
+            if not 1 <= getattr(args, name) <= args.layers:
+                ap.error(f"--{name.replace('_', '-')} must be between 1 and {args.layers} (--layers)")
     if args.warmup is None:
         args.warmup = 200 if args.mode == "llava" else 100
     torch.set_num_threads(args.threads)
