@@ -559,7 +559,11 @@ def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[
     hn = hidden_states[name_layer][at[:, 0], at[:, 1]].float()
     hp = hidden_states[place_layer][at[:, 0], at[:, 1]].float()
     loss = F.cross_entropy(heads["first"](hn), t[:, 0]) + F.cross_entropy(heads["second"](hn), t[:, 1])
-    hd = hidden_states[distance_layer][at[:, 0], at[:, 1]].float() if "distance" in heads else None
+    hd = None
+    if "distance" in heads:
+        if distance_layer is None:
+            raise ValueError("binding_loss: the heads have a distance read-out but no distance_layer was given")
+        hd = hidden_states[distance_layer][at[:, 0], at[:, 1]].float()
     for j, k in enumerate(list(heads)[2:]):  # the places, in binding_target's order
         y = t[:, 2 + j]
         if (y >= 0).any():  # the contact cell is -100 (ignored) on left/above questions
