@@ -826,6 +826,13 @@ def pretrain_vision(model, aux, images: np.ndarray, patches: np.ndarray, args) -
             "probe_loss_last_100": float(np.mean(losses[-100:])), "patches_right_last_100": float(np.mean(rights[-100:]))}
 
 
+def cosine_factor(step: int, steps: int, hold: int = 0) -> float:
+    """The question stage's learning-rate factor after warm-up: 1 until step `hold` (--lr-hold), then a
+    cosine from 1 down to 0.05 at the last step."""
+    progress = min(1.0, max(0, step - hold) / max(1, steps - hold))
+    return 0.5 * (1 + math.cos(math.pi * progress)) * 0.95 + 0.05
+
+
 def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, qas: list, args, held: Path,
           aux: torch.nn.ModuleDict | None = None, caption: bool = False, objects: list | None = None) -> dict:
     """AdamW on the answer tokens' cross-entropy. With `aux` (the patch probe; --aux-weight > 0) the
@@ -866,7 +873,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
     model.train()
     pad = enc.tok.token_to_id("<pad>")
     for step in range(steps):
-        lr = base_lr * min(1.0, (step + 1) / args.warmup) * (0.5 * (1 + math.cos(math.pi * min(1.0, step / steps))) * 0.95 + 0.05)
+        lr = base_lr * min(1.0, (step + 1) / args.warmup) * cosine_factor(step, steps, 0 if caption else args.lr_hold)
         for g in opt.param_groups:
             g["lr"] = lr
         if cursor + bs > n:
@@ -1099,6 +1106,9 @@ def main(argv=None) -> int:
     ap.add_argument("--turns", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--lr-hold", type=int, default=0, metavar="S",
+                    help="question stage: the learning rate stays at --lr until step S, then the cosine decay runs over "
+                         "the remaining steps (0: the cosine runs from the first step, the shipped model)")
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast for matmuls")
     ap.add_argument("--log-every", type=int, default=50)
@@ -1187,6 +1197,8 @@ def main(argv=None) -> int:
     ap.add_argument("--eval-only", action="store_true", help="skip training; evaluate the checkpoint in --out")
     args = ap.parse_args(argv)
 
+    if not 0 <= args.lr_hold < args.steps:
+        ap.error("--lr-hold must be at least 0 and below --steps")
     layers = SPEC["text"]["num_hidden_layers"]
     for name in ("binding_name_layer", "binding_place_layer", "binding_distance_layer"):
         if not 1 <= getattr(args, name) <= layers:
