@@ -200,8 +200,10 @@ public struct ShapesBenchmark: Sendable {
 /// Training data: `images.u8` (N x H x W x 3 raw bytes), `patches.u8` (N x rows x columns x 2:
 /// `PatchLabels` for the model's patch size), `contacts.u8` (N x rows x columns: `ContactLabels`)
 /// and `qa.jsonl` (one line per image:
-/// `{"image": i, "qa": [[kind, question, answer], ...], "objects": [[shape, colour, centre x, centre y], ...]}`,
-/// objects in drawing order, centres in pixels), for the training script.
+/// `{"image": i, "qa": [[kind, question, answer], ...], "objects": [[shape, colour, centre x, centre y], ...],
+/// "contacts": [[a, b, "touching" | "apart"], ...]}`, objects in drawing order, centres in pixels, one
+/// contact per pair of objects a < b (indices into objects) by the sampler's touching rule), for the
+/// training script.
 public enum ShapesTrainingSet {
     public static func write(to directory: URL, seed: UInt64, images: Int, questionsPerImage: Int, patchSize: Int = 14,
                              parameters: WorldParameters = WorldParameters(), progress: ((Int, Int) -> Void)? = nil) throws {
@@ -247,7 +249,17 @@ public enum ShapesTrainingSet {
                         let objs = sc.objects.map {
                             "[\(jsonString($0.shape.rawValue)), \(jsonString($0.color.rawValue)), \(String(format: "%.2f", $0.centerX)), \(String(format: "%.2f", $0.centerY))]"
                         }
-                        qa[k] = "{\"image\": \(i), \"qa\": [\(items.joined(separator: ", "))], \"objects\": [\(objs.joined(separator: ", "))]}\n"
+                        // Every pair's contact by the sampler's rule (the truth of "Is the A touching the B?").
+                        var pairs: [String] = []
+                        for a in masks.indices {
+                            for b in masks.indices where b > a {
+                                if let c = sampler.contactOrAmbiguous(masks[a], masks[b]) {
+                                    pairs.append("[\(a), \(b), \(jsonString(c == .touching ? "touching" : "apart"))]")
+                                }
+                            }
+                        }
+                        qa[k] = "{\"image\": \(i), \"qa\": [\(items.joined(separator: ", "))], \"objects\": [\(objs.joined(separator: ", "))], "
+                            + "\"contacts\": [\(pairs.joined(separator: ", "))]}\n"
                     }
                 }
                }

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import json
 import math
 import os
@@ -131,7 +132,8 @@ def make_data(exe: str, work: Path, train_images: int, train_seed: int) -> tuple
     # A training set from before 2026-12-05 lacks the objects' centres (--open-questions), one written
     # before contacts.u8 existed the contact labels (--contact-probe): write it again (same seed: the
     # other files come out byte for byte the same).
-    if not (train / "qa.jsonl").exists() or '"objects"' not in open(train / "qa.jsonl").readline() \
+    # One from before 2026-12-06 lacks the pairs' contacts (--dense-touching).
+    if not (train / "qa.jsonl").exists() or '"contacts"' not in open(train / "qa.jsonl").readline() \
             or not (train / "contacts.u8").exists():
         subprocess.run([exe, "synth", "train", "--seed", str(train_seed), "--images", str(train_images),
                         "--questions", "8", "--patch", str(PATCH), "--out", str(train)], check=True)
@@ -397,6 +399,28 @@ def place_questions(objects: list, rng: random.Random, k: int) -> list:
     return out[:k]
 
 
+def touching_questions(objects: list, contacts: list, rng: random.Random, k: int) -> list:
+    """Up to k touching questions about an image with exact answers (training aids, after the existence
+    stage; --dense-touching): every pair of objects in both orders from the training set's "contacts"
+    ([a, b, "touching" | "apart"] rows: object indices and the sampler's rule), taken alternately from
+    the touching and the apart ones (a random one first), so an image with both gives as many "Yes" as
+    "No". `objects`: as open_questions."""
+    if k <= 0 or not contacts:
+        return []
+    sides: dict = {"touching": [], "apart": []}
+    for a, b, contact in contacts:
+        x, y = objects[a][0], objects[b][0]
+        answer = "Yes" if contact == "touching" else "No"
+        sides[contact] += [("relation", RELATION_TEXT["touching"].format(x, y), answer),
+                           ("relation", RELATION_TEXT["touching"].format(y, x), answer)]
+    yes, no = sides["touching"], sides["apart"]
+    rng.shuffle(yes)
+    rng.shuffle(no)
+    first, second = (yes, no) if rng.random() < 0.5 else (no, yes)
+    out = [q for pair in itertools.zip_longest(first, second) for q in pair if q is not None]
+    return out[:k]
+
+
 def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_turn: bool = False, dense: int = 0,
              dense_rel: int = 0, more: list | None = None, objects: list | None = None) -> tuple[list[int], list[int], list[int], list[int], list[int], list]:
     """One image, several questions, each asked as if alone: the shared prefix (<s>, system prompt,
@@ -415,7 +439,11 @@ def branched(enc: Encoder, qa: list, rng: random.Random, turns: int, describe_tu
     rng.shuffle(qa)
     qa = qa[:turns]
     seen = {q for _, q, _ in qa}
-    qa += [x for x in extra if x[1] not in seen] + description
+    for x in extra:  # an extra branch asks what no other branch asks (a dense touching question can be a mirror)
+        if x[1] not in seen:
+            seen.add(x[1])
+            qa.append(x)
+    qa += description
     ids: list[int] = []
     labels: list[int] = []
     turn: list[int] = []
@@ -834,7 +862,8 @@ def cosine_factor(step: int, steps: int, hold: int = 0) -> float:
 
 
 def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, qas: list, args, held: Path,
-          aux: torch.nn.ModuleDict | None = None, caption: bool = False, objects: list | None = None) -> dict:
+          aux: torch.nn.ModuleDict | None = None, caption: bool = False, objects: list | None = None,
+          contacts: list | None = None) -> dict:
     """AdamW on the answer tokens' cross-entropy. With `aux` (the patch probe; --aux-weight > 0) the
     probe on the projector's input (the selected vision features, one per patch) keeps being trained
     to name the shape and colour on each patch; it speeds up grounding and is not part of the checkpoint.
@@ -892,7 +921,9 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             seqs = [branched(enc, qa, rng, args.turns, args.describe_turn,
                              args.late_dense_existence if late else args.dense_existence, dense_rel,
                              (open_questions(objects[i], rng, args.open_questions)
-                              + place_questions(objects[i], rng, args.place_questions)) if objects else None,
+                              + place_questions(objects[i], rng, args.place_questions)
+                              + (touching_questions(objects[i], contacts[i], rng, args.dense_touching)
+                                 if late and contacts else [])) if objects else None,
                              objects[i] if objects else None)
                     for i, qa in zip(idx, stage_qas)]
         else:
@@ -1153,6 +1184,10 @@ def main(argv=None) -> int:
                          "exact answers (the mirror of each relation question it has, then left and above for every pair "
                          "of objects from their centres, both orders; before 2026-12-05 evening: left/right of "
                          "described objects only)")
+    ap.add_argument("--dense-touching", type=int, default=0, metavar="K",
+                    help="with --branches, after the existence stage: up to K touching branches per image with exact "
+                         "answers (every pair of objects, both orders, touching and apart ones taken in turn; needs the "
+                         "training set's \"contacts\", which clvs-trace synth train writes since 2026-12-06; 0: off)")
     ap.add_argument("--open-questions", type=int, default=6, metavar="K",
                     help="with --branches: up to K open-question branches per image, from the first step (\"What color is "
                          "the square?\" -> its colour or \"none\"; \"Where is the square?\" -> \"column 3, row 7\"): "
@@ -1224,6 +1259,12 @@ def main(argv=None) -> int:
             raise SystemExit(f"--open-questions and --place-questions need --branches and the objects of every image in {train_dir / 'qa.jsonl'} "
                              f"(written by clvs-trace synth train since 2026-12-05: delete the folder to regenerate it)")
         objects = [x["objects"] for x in lines]
+    contacts = None
+    if args.dense_touching > 0:
+        if objects is None or any("contacts" not in x for x in lines):
+            raise SystemExit(f"--dense-touching needs --open-questions and the contacts of every image in {train_dir / 'qa.jsonl'} "
+                             f"(written by clvs-trace synth train since 2026-12-06: delete the folder to regenerate it)")
+        contacts = [x["contacts"] for x in lines]
     del lines
     images = np.fromfile(train_dir / "images.u8", dtype=np.uint8).reshape(len(qas), IMAGE_SIZE, IMAGE_SIZE, 3)
     patches = None
@@ -1275,7 +1316,7 @@ def main(argv=None) -> int:
             report["caption_training"] = train(model, enc, images, patches, qas, args, held, aux, caption=True)
             if args.caption_state:
                 torch.save({"model": model.state_dict(), "aux": aux.state_dict() if aux is not None else {}}, args.caption_state)
-        report["training"] = train(model, enc, images, patches, qas, args, held, aux, objects=objects)
+        report["training"] = train(model, enc, images, patches, qas, args, held, aux, objects=objects, contacts=contacts)
         if args.quick_eval:
             q = quick_accuracy(model, enc, held, args.quick_eval)
             log(f"quick held-out first-token accuracy: {q}")

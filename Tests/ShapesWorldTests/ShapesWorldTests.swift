@@ -176,6 +176,24 @@ final class ShapesWorldTests: XCTestCase {
             XCTAssertEqual(try XCTUnwrap((row[2] as? NSNumber)?.doubleValue), o.centerX, accuracy: 0.005)
             XCTAssertEqual(try XCTUnwrap((row[3] as? NSNumber)?.doubleValue), o.centerY, accuracy: 0.005)
         }
+        // And every pair's contact, by the sampler's rule.
+        let pairs = try XCTUnwrap(line["contacts"] as? [[Any]])
+        XCTAssertEqual(pairs.count, sc.objects.count * (sc.objects.count - 1) / 2)
+        for row in pairs {
+            let a = try XCTUnwrap(row[0] as? Int), b = try XCTUnwrap(row[1] as? Int)
+            XCTAssertLessThan(a, b)
+            let truth = try XCTUnwrap(SceneSampler().contact(sc.objects[a], sc.objects[b]))
+            XCTAssertEqual(row[2] as? String, truth == .touching ? "touching" : "apart")
+        }
+        var touching = 0, apart = 0
+        for l in lines {
+            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any])
+            for row in try XCTUnwrap(o["contacts"] as? [[Any]]) {
+                if row[2] as? String == "touching" { touching += 1 } else { apart += 1 }
+            }
+        }
+        XCTAssertGreaterThan(touching, 0, "no touching pair in 5 images")
+        XCTAssertGreaterThan(apart, 0, "no apart pair in 5 images")
         let contacts = try Data(contentsOf: dir.appendingPathComponent("contacts.u8"))
         XCTAssertEqual(contacts.count, 5 * 8 * 8)
         XCTAssertEqual(Array(contacts[(2 * 64)..<(3 * 64)]), ContactLabels.labels(sc, masks: PatchLabels.masks(sc), patchSize: 14))
