@@ -43,8 +43,10 @@ What it does, all with fixed seeds:
    features, from contacts.u8) and --binding-contact (a read-out of where the two objects touch);
    both together (run M) taught the vision tower contacts and cost the decoder (README);
    --binding-distance (a read-out of the two centres' distance; run O: touching 66.9%, existence and
-   attribute lost, README).
-   AdamW with warm-up and cosine decay in every stage. Earlier recipes, each the shipped model of its
+   attribute lost, README); --dense-touching K (K touching questions per image with exact answers, from
+   the training set's "contacts"). AdamW with warm-up and cosine decay in every stage; off by default,
+   --lr-hold S keeps the question stage's peak learning rate until step S (run Q: run P's seed with it
+   went from existence 83.2% / relation 75.0% to 92.7% / 83.2%; README). Earlier recipes, each the shipped model of its
    day: six-turn conversations (until 2026-12-04): --no-branches --dense-existence 0 --existence-steps
    0 --open-questions 0 --vision-steps 0 --vision-extra 0 --batch 24 --steps 4000; 2026-12-04:
    --open-questions 0 --dense-existence 16 --vision-steps 0 --vision-extra 0 --existence-steps 1000
