@@ -1256,15 +1256,15 @@ def main(argv=None) -> int:
     lines = [json.loads(l) for l in open(train_dir / "qa.jsonl")]
     qas = [x["qa"] for x in lines]
     objects = None
-    if args.open_questions > 0 or args.place_questions > 0:
+    if args.open_questions > 0 or args.place_questions > 0 or args.dense_touching > 0:
         if not args.branches or any("objects" not in x for x in lines):
-            raise SystemExit(f"--open-questions and --place-questions need --branches and the objects of every image in {train_dir / 'qa.jsonl'} "
+            raise SystemExit(f"--open-questions, --place-questions and --dense-touching need --branches and the objects of every image in {train_dir / 'qa.jsonl'} "
                              f"(written by clvs-trace synth train since 2026-12-05: delete the folder to regenerate it)")
         objects = [x["objects"] for x in lines]
     contacts = None
     if args.dense_touching > 0:
-        if objects is None or any("contacts" not in x for x in lines):
-            raise SystemExit(f"--dense-touching needs --open-questions and the contacts of every image in {train_dir / 'qa.jsonl'} "
+        if any("contacts" not in x for x in lines):
+            raise SystemExit(f"--dense-touching needs the contacts of every image in {train_dir / 'qa.jsonl'} "
                              f"(written by clvs-trace synth train since 2026-12-06: delete the folder to regenerate it)")
         contacts = [x["contacts"] for x in lines]
     del lines
