@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
-One command, from the repository root (55.4 minutes alone with the default 2 threads on a
-2-vCPU Zen 4 machine with the training set and held-out benchmark already in --work, about 1.3
-minutes more to write them, the Swift build not counted; these defaults trained the shipped model, see the
-README and training_report.json):
+One command, from the repository root (58.7 minutes alone with the default 2 threads on a
+2-vCPU Intel Xeon, family 6 model 207, with the training set and held-out benchmark already in
+--work, about 2.7 minutes more to write them, the Swift build not counted; these defaults trained the
+shipped model, run U, see the README and training_report.json):
 
     python3 Tests/ShapesModel/train_shapes_model.py
 
@@ -26,7 +26,9 @@ What it does, all with fixed seeds:
    circle and a blue square.", objects left to right); (2) the whole model on LLaVA-1.5 questions
    about each image, asked as branches (--branches, the default: one sequence per image, the shared
    prefix <s> + system prompt + image, then each question as if alone; loss on the answers and their
-   </s> only). The first --existence-steps (800) of its 2,150 steps of 12 images ask existence
+   </s> only; run packed, --packed, the default since run U: the prefix once per image, the branches
+   as short rows over its cached keys and values, the same logits as one block-masked sequence per
+   image in less time). The first --existence-steps (800) of its 2,150 steps of 12 images ask existence
    questions only, with --dense-existence 8 more per image (present (colour, shape) pairs and as many
    absent ones, hard ones among them); then every kind, with --late-dense-existence 6 dense existence
    questions and --dense-relation 2 more relation questions per image (mirrors, and left/above from the
@@ -1282,9 +1284,9 @@ def main(argv=None) -> int:
                     help="each question of an image is its own single-turn branch after the shared prefix (system prompt and "
                          "image): a branch sees the prefix and itself only, so no answer can be read off another question")
     ap.add_argument("--packed", action=argparse.BooleanOptionalAction, default=True,
-                    help="with --branches: run each image's prefix once and every branch as its own row over the prefix's "
+                    help="with --branches: run each image's prefix once and its branches in short rows over the prefix's "
                          "cached keys and values (class Packed; the same logits as the dense branch mask, --check-branches, "
-                         "in about two thirds of the time); --no-packed: one masked sequence per image (runs L to T)")
+                         "with 15-23%% less time per step; run U, the shipped model); --no-packed: one masked sequence per image (runs L to T)")
     ap.add_argument("--dense-existence", type=int, default=8, metavar="K",
                     help="with --branches: up to K more existence branches per described image (its present colour-shape "
                          "pairs, at most K / 2, and as many absent ones, half of them sharing a colour or a shape with a present object)")
@@ -1315,8 +1317,8 @@ def main(argv=None) -> int:
                     help="with --branches: weight of the binding read-outs' loss (binding_loss): at each relation "
                          "question's answer-predicting token, linear heads name the first and second shape the question "
                          "names (after --binding-name-layer decoder layers) and the two objects' patch cells (after "
-                         "--binding-place-layer); the heads are dropped after training (0: off; run L, the shipped model, took "
-                         "relations from 60.3%% to 82.4%% with it; README)")
+                         "--binding-place-layer); the heads are dropped after training (0: off; run L took relations from "
+                         "60.3%% to 82.4%% with it, run U, the shipped model, has 83.4%%; README)")
     ap.add_argument("--binding-extents", action="store_true",
                     help="with --binding-aux: the read-outs also give each object's first and last column and row "
                          "(from the training set's patch labels), a path to touching")
