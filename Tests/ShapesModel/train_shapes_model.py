@@ -624,7 +624,7 @@ class Packed:
     """A batch of `branched` sequences, packed: the shared prefixes [B, P] (one per image, all the same
     length) and the branches in rows [N, L] (L the longest branch; an image's branches fill its rows
     first-fit, longest first, so short ones share a row), each row's image (`owner` [N]), the rows'
-    position ids (each branch continues the prefix's), labels, answer index (`turn`) and the additive
+    position ids (each branch continues the prefix's), labels and the additive
     attention mask over prefix + row [N, 1, L, P + L] (0 where a token may attend: the prefix, and its
     own branch causally; a large negative number elsewhere). The prefix runs once per image and its keys
     and values are shared by that image's rows (packed_forward), so a branch's attention costs P + L keys
@@ -662,7 +662,6 @@ class Packed:
         self.owner = torch.tensor([r[0][0] for r in rows], dtype=torch.long)
         self.ids = torch.full((N, L), pad, dtype=torch.long)
         self.labels = torch.full((N, L), -100, dtype=torch.long)
-        self.turn = torch.full((N, L), -1, dtype=torch.long)
         self.pos = torch.zeros((N, L), dtype=torch.long)
         allowed = torch.zeros((N, L, self.P + L), dtype=torch.bool)
         allowed[:, :, :self.P] = True
@@ -673,7 +672,6 @@ class Packed:
                 x, k = seqs[b], e - s
                 self.ids[n, c:c + k] = torch.tensor(x[0][s:e])
                 self.labels[n, c:c + k] = torch.tensor(x[1][s:e])
-                self.turn[n, c:c + k] = torch.tensor(x[2][s:e])
                 self.pos[n, c:c + k] = torch.tensor(x[3][s:e])
                 allowed[n, c:c + k, self.P + c:self.P + c + k] = torch.ones(k, k, dtype=torch.bool).tril()
                 for t in range(s, e):
