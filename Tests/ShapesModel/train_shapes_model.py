@@ -514,13 +514,14 @@ def centre_distance_class(a: list, b: list) -> int:
     return min(DISTANCE_CLASSES - 1, int(math.hypot(a[2] - b[2], a[3] - b[3]) // DISTANCE_STEP))
 
 
-def binding_heads(hidden: int, extents: bool = False, contact: bool = False, distance: bool = False) -> torch.nn.ModuleDict:
+def binding_heads(hidden: int, extents: bool = False, contact: bool = False, distance: bool = False,
+                  relation: bool = False) -> torch.nn.ModuleDict:
     """Linear read-outs for --binding-aux: the first and second shape a relation question names, and the
     column and row (patch cell) of each of the two objects; with `extents` also each object's first and
     last column and row among the patches labelled with its shape; with `contact`, for touching
     questions, the first patch (raster order) where the two touch, or N_IMAGE for none; with `distance`
-    the distance between the two centres (centre_distance_class). Training aids only, not in the
-    checkpoint."""
+    the distance between the two centres (centre_distance_class); with `relation` which relation the
+    question asks (RELATION_TEXT's order). Training aids only, not in the checkpoint."""
     places = ("col1", "row1", "col2", "row2") + (EXTENT_HEADS if extents else ())
     heads = {"first": torch.nn.Linear(hidden, N_SHAPES), "second": torch.nn.Linear(hidden, N_SHAPES),
              **{k: torch.nn.Linear(hidden, GRID) for k in places}}
@@ -528,18 +529,21 @@ def binding_heads(hidden: int, extents: bool = False, contact: bool = False, dis
         heads["contact"] = torch.nn.Linear(hidden, N_IMAGE + 1)
     if distance:
         heads["distance"] = torch.nn.Linear(hidden, DISTANCE_CLASSES)
+    if relation:
+        heads["relation"] = torch.nn.Linear(hidden, len(RELATION_TEXT))
     return torch.nn.ModuleDict(heads)
 
 
 def binding_target(question: str, objects: list, labels: np.ndarray | None = None,
-                   extents: bool = False, contact: bool = False, distance: bool = False) -> list[int] | None:
+                   extents: bool = False, contact: bool = False, distance: bool = False,
+                   relation: bool = False) -> list[int] | None:
     """The binding read-outs' targets for a relation question about an image's `objects` (rows of
     qa.jsonl): first and second named shape, then the two objects' cells (column and row of the patch
     holding the centre); from the image's patch `labels` ([patches, (shape, colour[, contact byte])],
     patches.u8 and contacts.u8), with `extents` each object's extent (EXTENT_HEADS; the centre's cell
     for an object no patch is labelled with), with `contact` the contact cell (binding_heads; -100,
-    ignored, for left/above), with `distance` the centres' distance class. None for other questions or
-    a shape the image lacks."""
+    ignored, for left/above), with `distance` the centres' distance class, with `relation` the relation's
+    index in RELATION_TEXT. None for other questions or a shape the image lacks."""
     r = parse_relation(question)
     where = {o[0]: o for o in objects}
     if r is None or r[1] not in where or r[2] not in where:
@@ -557,21 +561,23 @@ def binding_target(question: str, objects: list, labels: np.ndarray | None = Non
         out.append(-100 if r[0] != "touching" else int(at[0]) if at.size else N_IMAGE)
     if distance:
         out.append(centre_distance_class(where[r[1]], where[r[2]]))
+    if relation:
+        out.append(list(RELATION_TEXT).index(r[0]))
     return out
 
 
 def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None,
-                    extents: bool = False, contact: bool = False,
-                    distance: bool = False) -> tuple[torch.Tensor, torch.Tensor] | None:
+                    extents: bool = False, contact: bool = False, distance: bool = False,
+                    relation: bool = False) -> tuple[torch.Tensor, torch.Tensor] | None:
     """For every relation branch of a batch of `branched` sequences (with their images' `objects` and,
     for the extents and contact cells, patch `labels` [B, patches, 2 or 3]): its (sequence, position of
     the token that predicts the answer) [N, 2] and its binding_target [N, 6 + 8 extents + 1 contact
-    + 1 distance].
+    + 1 distance + 1 relation].
     None without any."""
     tokens, targets = [], []
     for b, (seq, objs) in enumerate(zip(seqs, objects)):
         for q, at in seq[5]:
-            t = binding_target(q, objs, None if labels is None else labels[b], extents, contact, distance)
+            t = binding_target(q, objs, None if labels is None else labels[b], extents, contact, distance, relation)
             if t is not None:
                 tokens.append((b, at))
                 targets.append(t)
@@ -583,9 +589,10 @@ def binding_targets(seqs: list, objects: list, labels: np.ndarray | None = None,
 def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[torch.Tensor, torch.Tensor],
                  name_layer: int, place_layer: int, distance_layer: int | None = None) -> torch.Tensor:
     """--binding-aux: cross-entropy of the binding read-outs at the answer-predicting token of each
-    relation branch, the named shapes from the decoder's residual stream after `name_layer` layers and
-    the two objects' cells (and extents and contact cell, if `heads` has them) after `place_layer`, the
-    centres' distance (if `heads` has it) after `distance_layer` (intermediate
+    relation branch, the named shapes (and the relation, if `heads` has it) from the decoder's residual
+    stream after `name_layer` layers and the two objects' cells (and extents and contact cell, if
+    `heads` has them) after `place_layer`, the centres' distance (if `heads` has it) after
+    `distance_layer` (intermediate
     supervision: without it the decoder stays at chance on relations even with perfect image features;
     README)."""
     at, t = found
@@ -600,7 +607,8 @@ def binding_loss(heads: torch.nn.ModuleDict, hidden_states: tuple, found: tuple[
     for j, k in enumerate(list(heads)[2:]):  # the places, in binding_target's order
         y = t[:, 2 + j]
         if (y >= 0).any():  # the contact cell is -100 (ignored) on left/above questions
-            loss = loss + F.cross_entropy(heads[k](hd if k == "distance" else hp), y, ignore_index=-100)
+            h = hd if k == "distance" else hn if k == "relation" else hp
+            loss = loss + F.cross_entropy(heads[k](h), y, ignore_index=-100)
     return loss
 
 
@@ -964,7 +972,7 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             raise SystemExit("--binding-extents and --binding-contact need the training set's patch labels "
                              "(patches.u8; clvs-trace synth train --patch 14)")
         bind = binding_heads(model.config.text_config.hidden_size, args.binding_extents, args.binding_contact,
-                             args.binding_distance)
+                             args.binding_distance, args.binding_relation)
     params = (list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
               + (list(bind.parameters()) if bind is not None else []))
     base_lr = args.caption_lr if caption else args.lr
@@ -1037,7 +1045,8 @@ def train(model, enc: Encoder, images: np.ndarray, patches: np.ndarray | None, q
             found = None
             if bind is not None:
                 found = binding_targets(seqs, [objects[i] for i in idx], None if patches is None else patches[np.array(idx)],
-                                        args.binding_extents, args.binding_contact, args.binding_distance)
+                                        args.binding_extents, args.binding_contact, args.binding_distance,
+                                        args.binding_relation)
                 if found is not None and packed is not None:  # (sequence, position) -> (row, column)
                     found = (torch.tensor([packed.where(int(b), int(t)) for b, t in found[0]]), found[1])
             if packed is not None:
@@ -1326,6 +1335,9 @@ def main(argv=None) -> int:
     ap.add_argument("--binding-distance", action="store_true",
                     help="with --binding-aux: the read-outs also give the distance between the two objects' centres "
                          "(in 4 px classes, 60 px and more in one; after --binding-distance-layer), a path to touching")
+    ap.add_argument("--binding-relation", action="store_true",
+                    help="with --binding-aux: the read-outs also name the relation the question asks (left, above or "
+                         "touching; after --binding-name-layer): run U answered touching questions by the above rule")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     ap.add_argument("--binding-distance-layer", type=int, default=6, metavar="L")
