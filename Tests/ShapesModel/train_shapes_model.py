@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Train the tiny LLaVA-1.5 "shapes" model that `clvs-trace` ships as its default model.
 
-One command, from the repository root (58.7 minutes alone with the default 2 threads on a
+One command, from the repository root (54.6 minutes alone with the default 2 threads on a
 2-vCPU Intel Xeon, family 6 model 207, with the training set and held-out benchmark already in
 --work, about 2.7 minutes more to write them, the Swift build not counted; these defaults trained the
-shipped model, run U, see the README and training_report.json):
+shipped model, run X, see the README and training_report.json):
 
     python3 Tests/ShapesModel/train_shapes_model.py
 
@@ -30,12 +30,15 @@ What it does, all with fixed seeds:
    as short rows over its cached keys and values, the same logits as one block-masked sequence per
    image in less time). The first --existence-steps (800) of its 2,150 steps of 12 images ask existence
    questions only, with --dense-existence 8 more per image (present (colour, shape) pairs and as many
-   absent ones, hard ones among them); then every kind, with --late-dense-existence 6 dense existence
-   questions and --dense-relation 2 more relation questions per image (mirrors, and left/above from the
-   centres in both orders), and the binding read-outs (--binding-aux 0.3): at each relation question's
+   absent ones, hard ones among them); then every kind, with --late-dense-existence 4 dense existence
+   questions, --dense-relation 3 more relation questions per image (mirrors, and left/above from the
+   centres in both orders) and --dense-touching 2 touching questions (exact answers from the training
+   set's "contacts"), and the binding read-outs (--binding-aux 0.3): at each relation question's
    answer-predicting token, linear heads on the decoder's residual stream name the first and second
-   shape the question names (after 2 layers) and each object's patch cell (after 4), intermediate
-   supervision without which relations stayed at chance. From the
+   shape the question names and the relation it asks (after 2 layers; --binding-relation) and each
+   object's patch cell (after 4), intermediate supervision without which relations stayed at chance.
+   The learning rate stays at its peak until step 1,400 (--lr-hold), then the cosine decay runs over
+   the last 750 steps. From the
    first step each image also gets --open-questions 6 open questions, training aids the benchmark
    never asks ("What color is the square?" -> its colour or "none"; "Where is the square?" -> "column
    3, row 7", from the training set's object centres). The patch probe stays on as an auxiliary loss
@@ -45,17 +48,19 @@ What it does, all with fixed seeds:
    features, from contacts.u8) and --binding-contact (a read-out of where the two objects touch);
    both together (run M) taught the vision tower contacts and cost the decoder (README);
    --binding-distance (a read-out of the two centres' distance; run O: touching 66.9%, existence and
-   attribute lost, README); --dense-touching K (K touching questions per image with exact answers, from
-   the training set's "contacts"). AdamW with warm-up and cosine decay in every stage; off by default,
-   --lr-hold S keeps the question stage's peak learning rate until step S (run Q: run P's seed with it
-   went from existence 83.2% / relation 75.0% to 92.7% / 83.2%; README). Earlier recipes, each the shipped model of its
-   day: six-turn conversations (until 2026-12-04): --no-branches --dense-existence 0 --existence-steps
-   0 --open-questions 0 --vision-steps 0 --vision-extra 0 --batch 24 --steps 4000; 2026-12-04:
-   --open-questions 0 --dense-existence 16 --vision-steps 0 --vision-extra 0 --existence-steps 1000
-   --steps 3000; the morning of 2026-12-05: --vision-steps 0 --vision-extra 0 --existence-steps 1000
-   --steps 3000; midday of 2026-12-05 (run I): --no-probe-position --steps 2300 --vision-steps 1200;
-   the evening of 2026-12-05 (run J): --steps 2200 --late-dense-existence 8 --dense-relation 0
-   --binding-aux 0;
+   attribute lost, README). AdamW with warm-up and cosine decay in every stage (in the question stage
+   after the --lr-hold steps; run Q: run P's seed with --lr-hold went from existence 83.2% / relation
+   75.0% to 92.7% / 83.2%; README). Earlier recipes, each the shipped model of its day. Runs L and U
+   (2026-12-05 evening to 2026-12-06; U shipped until run X): --late-dense-existence 6 --dense-relation 2 --dense-touching 0
+   --no-binding-relation --lr-hold 0. The ones before are changes to that one (all of them also
+   --dense-relation 0 --binding-aux 0, and --no-packed, which gives the same logits): six-turn
+   conversations (until 2026-12-04): --no-branches --dense-existence 0 --existence-steps 0
+   --open-questions 0 --vision-steps 0 --vision-extra 0 --batch 24 --steps 4000; 2026-12-04:
+   --open-questions 0 --dense-existence 16 --late-dense-existence 16 --vision-steps 0 --vision-extra 0
+   --existence-steps 1000 --steps 3000; the morning of 2026-12-05: --late-dense-existence 8
+   --vision-steps 0 --vision-extra 0 --existence-steps 1000 --steps 3000; midday of 2026-12-05 (run I):
+   --late-dense-existence 8 --no-probe-position --steps 2300 --vision-steps 1200; the evening of
+   2026-12-05 (run J): --steps 2200 --late-dense-existence 8;
 4. rounds the weights to fp16, saves the checkpoint in the llava-hf hub layout with its tokenizer and
    processor files into --out (default: the CLI's embedded default model), reloads it and answers every
    held-out question greedily with transformers (eager attention, fp32 from the fp16 weights);
@@ -1254,9 +1259,9 @@ def main(argv=None) -> int:
     ap.add_argument("--turns", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--lr-hold", type=int, default=0, metavar="S",
+    ap.add_argument("--lr-hold", type=int, default=1400, metavar="S",
                     help="question stage: the learning rate stays at --lr until step S, then the cosine decay runs over "
-                         "the remaining steps (0: the cosine runs from the first step, the shipped model)")
+                         "the remaining steps (0: the cosine runs from the first step, as in runs L to W)")
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast for matmuls")
     ap.add_argument("--log-every", type=int, default=50)
@@ -1293,22 +1298,22 @@ def main(argv=None) -> int:
     ap.add_argument("--packed", action=argparse.BooleanOptionalAction, default=True,
                     help="with --branches: run each image's prefix once and its branches in short rows over the prefix's "
                          "cached keys and values (class Packed; the same logits as the dense branch mask, --check-branches, "
-                         "with 15-23%% less time per step; run U, the shipped model); --no-packed: one masked sequence per image (runs L to T)")
+                         "with 15-23%% less time per step; since run U); --no-packed: one masked sequence per image (runs L to T)")
     ap.add_argument("--dense-existence", type=int, default=8, metavar="K",
                     help="with --branches: up to K more existence branches per described image (its present colour-shape "
                          "pairs, at most K / 2, and as many absent ones, half of them sharing a colour or a shape with a present object)")
-    ap.add_argument("--late-dense-existence", type=int, default=6, metavar="K",
+    ap.add_argument("--late-dense-existence", type=int, default=4, metavar="K",
                     help="with --branches, after the existence stage: K instead of --dense-existence, to make room for "
                          "other branches (--dense-relation) within the time budget")
-    ap.add_argument("--dense-relation", type=int, default=2, metavar="K",
+    ap.add_argument("--dense-relation", type=int, default=3, metavar="K",
                     help="with --branches, after the existence stage: up to K more relation branches per image, with "
                          "exact answers (the mirror of each relation question it has, then left and above for every pair "
                          "of objects from their centres, both orders; before 2026-12-05 evening: left/right of "
                          "described objects only)")
-    ap.add_argument("--dense-touching", type=int, default=0, metavar="K",
+    ap.add_argument("--dense-touching", type=int, default=2, metavar="K",
                     help="with --branches, after the existence stage: up to K touching branches per image with exact "
                          "answers (every pair of objects, both orders, touching and apart ones taken in turn; needs the "
-                         "training set's \"contacts\", which clvs-trace synth train writes since 2026-12-06; 0: off)")
+                         "training set's \"contacts\", which clvs-trace synth train writes since 2026-12-06; 0: off, as until run V)")
     ap.add_argument("--open-questions", type=int, default=6, metavar="K",
                     help="with --branches: up to K open-question branches per image, from the first step (\"What color is "
                          "the square?\" -> its colour or \"none\"; \"Where is the square?\" -> \"column 3, row 7\"): "
@@ -1325,7 +1330,7 @@ def main(argv=None) -> int:
                          "question's answer-predicting token, linear heads name the first and second shape the question "
                          "names (after --binding-name-layer decoder layers) and the two objects' patch cells (after "
                          "--binding-place-layer); the heads are dropped after training (0: off; run L took relations from "
-                         "60.3%% to 82.4%% with it, run U, the shipped model, has 83.4%%; README)")
+                         "60.3%% to 82.4%% with it, run U 83.4%%; README)")
     ap.add_argument("--binding-extents", action="store_true",
                     help="with --binding-aux: the read-outs also give each object's first and last column and row "
                          "(from the training set's patch labels), a path to touching")
@@ -1335,9 +1340,10 @@ def main(argv=None) -> int:
     ap.add_argument("--binding-distance", action="store_true",
                     help="with --binding-aux: the read-outs also give the distance between the two objects' centres "
                          "(in 4 px classes, 60 px and more in one; after --binding-distance-layer), a path to touching")
-    ap.add_argument("--binding-relation", action="store_true",
+    ap.add_argument("--binding-relation", action=argparse.BooleanOptionalAction, default=True,
                     help="with --binding-aux: the read-outs also name the relation the question asks (left, above or "
-                         "touching; after --binding-name-layer): run U answered touching questions by the above rule")
+                         "touching; after --binding-name-layer): run U, without it, answered touching questions by the "
+                         "above rule")
     ap.add_argument("--binding-name-layer", type=int, default=2, metavar="L")
     ap.add_argument("--binding-place-layer", type=int, default=4, metavar="L")
     ap.add_argument("--binding-distance-layer", type=int, default=6, metavar="L")

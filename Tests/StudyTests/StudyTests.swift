@@ -12,7 +12,9 @@ final class StudyTests: XCTestCase {
     static let modelDir = repo.appendingPathComponent("Sources/clvs-trace/Resources/default-model")
     static let image = repo.appendingPathComponent("Examples/Data/coco_184324.jpg")
     static let annotations = repo.appendingPathComponent("Tests/AnalysisTests/Fixtures/coco/instances_val2017_subset.json")
-    static let questions = ["Is there a person in the image?", "What is on the table?"]
+    /// Yes/no questions, so each trace has two steps (the answer word and </s>): the shipped model
+    /// answers an open question it was never taught ("What is on the table?") with </s> alone.
+    static let questions = ["Is there a person in the image?", "Is there a table in the image?"]
 
     /// Built once: root/{vanilla,clvs}/q{i} traces, root/nolens (one trace without the lens),
     /// root/extra/clvs-unpaired (a CLVS trace whose prompt matches no vanilla trace).
@@ -97,6 +99,10 @@ final class StudyTests: XCTestCase {
         let root = try traces()
         let dirs = try StudyTraces.discover([root.appendingPathComponent("vanilla"), root.appendingPathComponent("clvs")])
         XCTAssertEqual(dirs.map(\.lastPathComponent), ["q0", "q1", "q0", "q1"])
+        for d in dirs {
+            XCTAssertEqual(try SafeTensorsFile(url: d.appendingPathComponent("trace.safetensors")).int64s("generated_ids").count, 2,
+                           "\(d.path): the study of step 1 needs two generated tokens")
+        }
         for step in [0, 1] {
             let study = try ConvergenceStudy.compute(traces: dirs, step: step)
             var x: [Double] = [], y: [Double] = []
