@@ -6,7 +6,7 @@
 #
 #   Examples/ShapesStudy/run.sh [OUT]          (default OUT: examples-out/shapes-study)
 #
-# About 15 minutes on 2 cores. Everything is resumable (answers files are appended to) and the
+# About 20 minutes on 2 cores. Everything is resumable (answers files are appended to) and the
 # study folders are replaced. With COPY_FIGURES=1 the figures and tables the README shows are
 # copied into Examples/ShapesStudy/results/.
 set -euo pipefail
