@@ -50,9 +50,9 @@ What it does, all with fixed seeds:
    --binding-distance (a read-out of the two centres' distance; run O: touching 66.9%, existence and
    attribute lost, README). AdamW with warm-up and cosine decay in every stage (in the question stage
    after the --lr-hold steps; run Q: run P's seed with --lr-hold went from existence 83.2% / relation
-   75.0% to 92.7% / 83.2%; README). Earlier recipes, each the shipped model of its day. Runs L and U
-   (2026-12-05 evening to 2026-12-06; U shipped until run X): --late-dense-existence 6 --dense-relation 2 --dense-touching 0
-   --no-binding-relation --lr-hold 0. The ones before are changes to that one (all of them also
+   75.0% to 92.7% / 83.2%; README). Earlier recipes, each the shipped model of its day. Runs L and
+   U (2026-12-05 evening to 2026-12-06; U shipped until run X): --late-dense-existence 6
+   --dense-relation 2 --dense-touching 0 --no-binding-relation --lr-hold 0. The ones before are changes to that one (all of them also
    --dense-relation 0 --binding-aux 0, and --no-packed, which gives the same logits): six-turn
    conversations (until 2026-12-04): --no-branches --dense-existence 0 --existence-steps 0
    --open-questions 0 --vision-steps 0 --vision-extra 0 --batch 24 --steps 4000; 2026-12-04:
@@ -1261,7 +1261,7 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--lr-hold", type=int, default=1400, metavar="S",
                     help="question stage: the learning rate stays at --lr until step S, then the cosine decay runs over "
-                         "the remaining steps (0: the cosine runs from the first step, as in runs L to W)")
+                         "the remaining steps (0: the cosine runs from the first step, as in runs L-P and T-W; runs Q-S held it)")
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast for matmuls")
     ap.add_argument("--log-every", type=int, default=50)
@@ -1313,7 +1313,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dense-touching", type=int, default=2, metavar="K",
                     help="with --branches, after the existence stage: up to K touching branches per image with exact "
                          "answers (every pair of objects, both orders, touching and apart ones taken in turn; needs the "
-                         "training set's \"contacts\", which clvs-trace synth train writes since 2026-12-06; 0: off, as until run V)")
+                         "training set's \"contacts\", which clvs-trace synth train writes since 2026-12-06; 0: off, as in runs L-Q, T and U)")
     ap.add_argument("--open-questions", type=int, default=6, metavar="K",
                     help="with --branches: up to K open-question branches per image, from the first step (\"What color is "
                          "the square?\" -> its colour or \"none\"; \"Where is the square?\" -> \"column 3, row 7\"): "
